@@ -3,7 +3,8 @@
 
 #include <QDateTime>
 
-namespace Patchwork {
+namespace Patchwork
+{
 
 SystemClock::SystemClock(QObject *parent)
     : Clock(parent)

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <QElapsedTimer>
+#include <QHostAddress>
+#include <QTcpServer>
+#include <QTimer>
+
+namespace Patchwork::Server
+{
+
+class HttpConnection;
+
+// What the relay does with a parsed request.
+class HttpHandler
+{
+public:
+    virtual ~HttpHandler() = default;
+    // Called once per request; the handler answers on `connection` now or later.
+    virtual void handleRequest(HttpConnection *connection) = 0;
+    // Optional hooks for metrics.
+    virtual void connectionCountChanged(qsizetype count)
+    {
+        Q_UNUSED(count);
+    }
+};
+
+// The HTTP/1.1 listener. Qt 6.4's QAbstractHttpServer buffers each body under a socket transaction
+// (three copies of a large upload) and offers no hook to refuse a body before buffering it, so the relay
+// parses HTTP itself on QTcpServer/QTcpSocket (see docs/DECISIONS.md).
+class HttpServer final : public QTcpServer
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(HttpServer)
+
+public:
+    struct Limits
+    {
+        qint64 maxBody = 64 * 1024 * 1024;
+        qint64 maxHeaderBytes = 64 * 1024;
+        qint64 uploadStallMs = 30'000;
+        qint64 idleMs = 120'000;
+    };
+
+    explicit HttpServer(HttpHandler *handler, QObject *parent = nullptr);
+    ~HttpServer() override;
+
+    void setLimits(const Limits &limits);
+    const Limits &limits() const;
+    HttpHandler *handler() const;
+    qint64 nowMs() const;
+    qsizetype connectionCount() const;
+
+    // Stops accepting; closes idle keep-alive connections and asks the others to close after their response.
+    void stopAccepting();
+
+protected:
+    void incomingConnection(qintptr socketDescriptor) override;
+
+private:
+    friend class HttpConnection;
+    void attach(HttpConnection *c);
+    void detach(HttpConnection *c);
+    void onHousekeeping();
+
+    HttpHandler *m_handler;
+    Limits m_limits;
+    QElapsedTimer m_elapsed;
+    QTimer m_housekeeping;
+    HttpConnection *m_first = nullptr;
+    qsizetype m_count = 0;
+    bool m_stopping = false;
+};
+
+} // namespace Patchwork::Server

@@ -1,0 +1,479 @@
+// SPDX-License-Identifier: MIT
+#include "relayserver.h"
+
+#include <QFile>
+#include <QTimer>
+
+#include "clock.h"
+#include "httpconnection.h"
+#include "httputil.h"
+#include "serverlogging.h"
+
+namespace Patchwork::Server
+{
+
+namespace
+{
+
+const QByteArray CONTENT_TYPE = QByteArrayLiteral("Content-Type");
+const QByteArray TEXT_PLAIN = QByteArrayLiteral("text/plain");
+const QByteArray PATCH_H = QByteArrayLiteral("patch-h-");
+
+// Never carried from a request into a relayed response, whatever Patch-H- says (PROTOCOL §6).
+bool isForbiddenHeader(QByteArrayView name)
+{
+    static const QByteArrayView forbidden[] = {"Content-Length",
+                                               "Transfer-Encoding",
+                                               "Connection",
+                                               "Keep-Alive",
+                                               "Upgrade",
+                                               "TE",
+                                               "Trailer",
+                                               "Host",
+                                               "Set-Cookie"};
+    for (QByteArrayView f : forbidden) {
+        if (name.compare(f, Qt::CaseInsensitive) == 0) {
+            return true;
+        }
+    }
+    return name.size() >= 15 && name.first(15).compare("Access-Control-", Qt::CaseInsensitive) == 0;
+}
+
+void removeHeader(HeaderList &headers, QByteArrayView name)
+{
+    headers.removeIf([name](const QPair<QByteArray, QByteArray> &h) {
+        return QByteArrayView(h.first).compare(name, Qt::CaseInsensitive) == 0;
+    });
+}
+
+// The Patch-H-* headers of a request, prefix removed, in order; forbidden names dropped.
+HeaderList passthroughHeaders(const HttpRequest &r)
+{
+    HeaderList out;
+    for (const auto &h : r.headers) {
+        if (h.first.size() > PATCH_H.size()
+            && QByteArrayView(h.first).first(PATCH_H.size()).compare(PATCH_H, Qt::CaseInsensitive) == 0) {
+            const QByteArray name = h.first.mid(PATCH_H.size());
+            if (!isForbiddenHeader(name)) {
+                out.append({name, h.second});
+            }
+        }
+    }
+    return out;
+}
+
+// Applies passthrough headers on top of automatic ones: a Patch-H-X replaces every automatic X.
+void overlay(HeaderList &headers, const HeaderList &passthrough)
+{
+    for (const auto &p : passthrough) {
+        removeHeader(headers, p.first);
+    }
+    headers.append(passthrough);
+}
+
+QByteArray contentTypeOf(const HttpRequest &r)
+{
+    const QByteArray ct = r.header("Content-Type");
+    return ct.isEmpty() ? TEXT_PLAIN : ct;
+}
+
+// Headers a consumer or responder receives with a message (PROTOCOL §6).
+HeaderList carriedHeaders(const HttpRequest &r, const QByteArray &patchUri, const QByteArray &method)
+{
+    HeaderList headers;
+    headers.reserve(8);
+    headers.append({CONTENT_TYPE, contentTypeOf(r)});
+    if (!method.isEmpty()) {
+        headers.append({QByteArrayLiteral("Patch-Method"), method});
+    }
+    headers.append({QByteArrayLiteral("Patch-Uri"), patchUri});
+    static const QByteArrayView copied[] = {"User-Agent", "Accept", "Accept-Language", "Referer", "Origin"};
+    for (const auto &h : r.headers) {
+        for (QByteArrayView name : copied) {
+            if (QByteArrayView(h.first).compare(name, Qt::CaseInsensitive) == 0) {
+                headers.append({name.toByteArray(), h.second});
+            }
+        }
+    }
+    overlay(headers, passthroughHeaders(r));
+    return headers;
+}
+
+// Headers a requester receives with a reply: Content-Type and the Patch-H-* ones (PROTOCOL §5).
+HeaderList replyHeaders(const HttpRequest &r)
+{
+    HeaderList headers;
+    headers.append({CONTENT_TYPE, contentTypeOf(r)});
+    overlay(headers, passthroughHeaders(r));
+    return headers;
+}
+
+// Patch-Status of a reply: an integer 200–599, or 200 when absent; -1 when invalid.
+int replyStatus(const HttpRequest &r)
+{
+    if (!r.hasHeader("Patch-Status")) {
+        return 200;
+    }
+    bool ok = false;
+    const int status = r.header("Patch-Status").trimmed().toInt(&ok);
+    return ok && status >= 200 && status <= 599 ? status : -1;
+}
+
+QByteArray uriWithoutSecrets(const QByteArray &path, const QByteArray &query)
+{
+    const QByteArray q = QueryParams::without(query, {"token", "secret"});
+    return q.isEmpty() ? path : path + '?' + q;
+}
+
+const QByteArray ALLOW_CHANNEL = QByteArrayLiteral("GET, POST, PUT, OPTIONS");
+
+} // namespace
+
+RelayServer::RelayServer(Clock *clock, QObject *parent)
+    : QObject(parent)
+    , m_clock(clock)
+    , m_hub(new ChannelHub(clock, this))
+    , m_http(new HttpServer(this, this))
+{
+}
+
+RelayServer::~RelayServer()
+{
+    // Connections (and the waiters they own) go before the engine they report to.
+    delete m_http;
+    m_http = nullptr;
+}
+
+void RelayServer::setSettings(const Settings &settings)
+{
+    m_settings = settings;
+    m_http->setLimits(settings.limits);
+    m_hub->setSettings(settings.hub);
+}
+
+bool RelayServer::listen(const QHostAddress &address, quint16 port, QString *error)
+{
+    if (!m_http->listen(address, port)) {
+        if (error) {
+            *error = m_http->errorString();
+        }
+        return false;
+    }
+    return true;
+}
+
+quint16 RelayServer::port() const
+{
+    return m_http->serverPort();
+}
+
+ChannelHub *RelayServer::hub() const
+{
+    return m_hub;
+}
+
+HttpServer *RelayServer::httpServer() const
+{
+    return m_http;
+}
+
+// --- routing -----------------------------------------------------------------------------------------
+
+void RelayServer::handleRequest(HttpConnection *c)
+{
+    const HttpRequest &r = c->request();
+    const QByteArray path = QByteArray::fromPercentEncoding(removeDotSegments(r.rawPath));
+
+    if (path == "/") {
+        serveIndex(c);
+    } else if (path == "/healthz" || path == "/status") {
+        c->respondText(200, "OK!");
+    } else if (path == "/patchwork.sh" || path == "/static/patchwork.sh") {
+        serveAsset(c, u":/assets/patchwork.sh"_qs, QByteArrayLiteral("text/x-shellscript; charset=utf-8"));
+    } else if (path == "/favicon.ico" || path == "/static/favicon.svg") {
+        serveAsset(c, u":/assets/favicon.svg"_qs, QByteArrayLiteral("image/svg+xml"));
+    } else if (path.startsWith("/public/")) {
+        handleChannel(c, QByteArrayLiteral("public"), path.mid(8), Namespace::Public);
+    } else if (path.startsWith("/p/")) {
+        handleChannel(c, QByteArrayLiteral("public"), path.mid(3), Namespace::Public);
+    } else {
+        c->respondText(404, "Not found");
+    }
+}
+
+void RelayServer::serveAsset(HttpConnection *c, const QString &resource, const QByteArray &contentType)
+{
+    if (c->request().method != "GET" && c->request().method != "HEAD") {
+        c->respondText(405, "Method not allowed", {{QByteArrayLiteral("Allow"), QByteArrayLiteral("GET, HEAD")}});
+        return;
+    }
+    QFile file(resource);
+    if (!file.open(QIODevice::ReadOnly)) {
+        c->respondText(404, "Not found");
+        return;
+    }
+    c->respond(200,
+               {{CONTENT_TYPE, contentType}, {QByteArrayLiteral("Cache-Control"), QByteArrayLiteral("max-age=3600")}},
+               file.readAll());
+}
+
+void RelayServer::serveIndex(HttpConnection *c)
+{
+    const HttpRequest &r = c->request();
+    if (r.method != "GET" && r.method != "HEAD") {
+        c->respondText(405, "Method not allowed", {{QByteArrayLiteral("Allow"), QByteArrayLiteral("GET, HEAD")}});
+        return;
+    }
+    QByteArray scheme = QByteArrayLiteral("http");
+    QByteArray host = r.header("Host");
+    if (r.peer.isLoopback()) {
+        const QByteArray proto = r.header("X-Forwarded-Proto").trimmed().toLower();
+        if (proto == "https" || proto == "http") {
+            scheme = proto;
+        }
+        const QByteArray fwdHost = r.header("X-Forwarded-Host").trimmed();
+        if (!fwdHost.isEmpty()) {
+            host = fwdHost;
+        }
+    }
+    if (host.isEmpty()) {
+        host = "localhost:" + QByteArray::number(port());
+    }
+    const QByteArray base = htmlEscape(QByteArray(scheme + "://" + host));
+    QFile file(u":/assets/index.html"_qs);
+    QByteArray page = file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
+    page.replace("{{BASE}}", base);
+    c->respond(200, {{CONTENT_TYPE, QByteArrayLiteral("text/html; charset=utf-8")}}, page);
+}
+
+// --- channels ----------------------------------------------------------------------------------------
+
+void RelayServer::handleChannel(HttpConnection *c, const QByteArray &ns, const QByteArray &path, Namespace kind)
+{
+    Q_UNUSED(kind);
+    const HttpRequest &r = c->request();
+    if (path.isEmpty() || path.startsWith("_/")) {
+        c->respondText(404, "Not found");
+        return;
+    }
+    const QByteArray &method = r.method;
+    if (method == "OPTIONS") {
+        c->respond(204,
+                   {{QByteArrayLiteral("Access-Control-Allow-Methods"),
+                     QByteArrayLiteral("GET, POST, PUT, DELETE, PATCH, OPTIONS")},
+                    {QByteArrayLiteral("Access-Control-Allow-Headers"), QByteArrayLiteral("*")},
+                    {QByteArrayLiteral("Access-Control-Max-Age"), QByteArrayLiteral("86400")}},
+                   {});
+        return;
+    }
+    const QueryParams query(r.query);
+    const bool isReq = path.startsWith("req/");
+    const bool isRes = path.startsWith("res/");
+    const bool isGet = method == "GET";
+    const bool isPost = method == "POST" || method == "PUT";
+
+    // Method check (405) before parameters (400).
+    if (isRes && !isGet && !isPost) {
+        c->respondText(405, "Method not allowed", {{QByteArrayLiteral("Allow"), ALLOW_CHANNEL}});
+        return;
+    }
+    if (!isReq && !isRes && !isGet && !isPost) {
+        c->respondText(405, "Method not allowed", {{QByteArrayLiteral("Allow"), ALLOW_CHANNEL}});
+        return;
+    }
+    if (isRes && isGet && query.has("switch")) {
+        c->respondText(405,
+                       "Switch mode requires POST or PUT method",
+                       {{QByteArrayLiteral("Allow"), QByteArrayLiteral("POST, PUT")}});
+        return;
+    }
+
+    qint64 timeoutMs = 0;
+    if (query.has("timeout")) {
+        const auto t = parseTimeoutParam(query.value("timeout"));
+        if (!t) {
+            c->respondText(400, "Invalid timeout");
+            return;
+        }
+        timeoutMs = *t;
+    }
+
+    if (isReq || isRes) {
+        const QByteArray id = path.mid(4);
+        if (id.isEmpty()) {
+            c->respondText(400, "Channel ID required");
+            return;
+        }
+        if (isReq) {
+            auto *w = new Waiter(Waiter::Role::Requester, ns + '/' + path, c);
+            Message m;
+            m.body = r.body;
+            m.headers = carriedHeaders(r, uriWithoutSecrets('/' + id, r.query), method);
+            w->setMessage(m);
+            w->setReqRes(ns, id);
+            w->setTimeoutMs(timeoutMs);
+            waitFor(c, w);
+            return;
+        }
+        if (isPost && query.has("reply")) {
+            const int status = replyStatus(r);
+            if (status < 0) {
+                c->respondText(400, "Invalid Patch-Status");
+                return;
+            }
+            auto *w = new Waiter(Waiter::Role::Replier, ns + "/res/" + id, c);
+            Message m;
+            m.body = r.body;
+            m.headers = replyHeaders(r);
+            m.status = status;
+            w->setMessage(m);
+            w->setReplyTo(query.value("reply"));
+            waitFor(c, w);
+            return;
+        }
+        auto *w = new Waiter(Waiter::Role::Responder, ns + "/res/" + id, c);
+        w->setReqRes(ns, id);
+        w->setTimeoutMs(timeoutMs);
+        if (isPost && query.isTruthy("switch")) {
+            const QByteArray channelName = r.body.trimmed();
+            if (channelName.isEmpty() || channelName.size() > 200) {
+                delete w;
+                c->respondText(400, "New channel ID required in request body");
+                return;
+            }
+            if (channelName.contains('/') || channelName.contains('?')) {
+                delete w;
+                c->respondText(400, "Invalid channel ID format - must not contain '/' or '?'");
+                return;
+            }
+            w->setResponderKind(Waiter::ResponderKind::Switch, channelName);
+        } else if (isPost) {
+            const int status = replyStatus(r);
+            if (status < 0) {
+                delete w;
+                c->respondText(400, "Invalid Patch-Status");
+                return;
+            }
+            Message reply;
+            reply.body = r.body;
+            reply.headers = replyHeaders(r);
+            reply.status = status;
+            w->setMessage(reply);
+            w->setResponderKind(Waiter::ResponderKind::OneShot);
+        }
+        waitFor(c, w);
+        return;
+    }
+
+    // Queue, pubsub or flexible.
+    const QByteArray key = ns + '/' + path;
+    const QByteArray bodyParam = isGet ? query.value("body") : QByteArray();
+    if (isGet && bodyParam.isEmpty()) {
+        auto *w = new Waiter(Waiter::Role::Consumer, key, c);
+        w->setTimeoutMs(timeoutMs);
+        waitFor(c, w);
+        return;
+    }
+    if (bodyParam.size() > m_settings.limits.maxBody) {
+        c->respondText(
+            413, QByteArray("Payload too large (limit " + QByteArray::number(m_settings.limits.maxBody) + " bytes)"));
+        return;
+    }
+    const bool pubsub = path.startsWith("pubsub/") || (!path.startsWith("queue/") && query.isTruthy("pubsub"));
+    auto *w = new Waiter(Waiter::Role::Producer, key, c);
+    Message m;
+    m.body = isGet ? bodyParam : r.body;
+    m.headers = carriedHeaders(r, uriWithoutSecrets(r.rawPath, r.query), {});
+    m.status = qMax(200, replyStatus(r));
+    w->setMessage(m);
+    w->setMode(pubsub ? Waiter::Mode::Pubsub : Waiter::Mode::Queue);
+    w->setTimeoutMs(timeoutMs);
+    waitFor(c, w);
+}
+
+void RelayServer::waitFor(HttpConnection *c, Waiter *w)
+{
+    connect(w, &Waiter::answered, c, [this, c, w](const Answer &a) { onAnswered(c, w, a); });
+    connect(c, &HttpConnection::drained, w, [w]() {
+        w->delivered();
+        w->deleteLater();
+    });
+    m_hub->submit(w);
+}
+
+void RelayServer::onAnswered(HttpConnection *c, Waiter *w, const Answer &a)
+{
+    const Waiter::Role role = w->role();
+    switch (a.kind) {
+    case Answer::Kind::Message: {
+        HeaderList headers = a.message.headers;
+        if (!a.message.id.isEmpty()) {
+            headers.append({QByteArrayLiteral("Patch-Id"), a.message.id});
+            headers.append({QByteArrayLiteral("Patch-Time"), QByteArray::number(a.message.time)});
+        }
+        c->respond(role == Waiter::Role::Requester ? a.message.status : 200, headers, a.message.body);
+        break;
+    }
+    case Answer::Kind::Done: {
+        HeaderList headers;
+        if (a.subscribers >= 0) {
+            headers.append({QByteArrayLiteral("Patch-Subscribers"), QByteArray::number(a.subscribers)});
+            headers.append({QByteArrayLiteral("Patch-Id"), a.message.id});
+            headers.append({QByteArrayLiteral("Patch-Time"), QByteArray::number(a.message.time)});
+        }
+        c->respond(200, headers, {});
+        break;
+    }
+    case Answer::Kind::Timeout:
+        if (role == Waiter::Role::Producer) {
+            c->respondText(504, "No consumer within timeout");
+        } else if (role == Waiter::Role::Requester) {
+            c->respondText(504, "No responder within timeout");
+        } else {
+            c->respond(204, {}, {});
+        }
+        break;
+    case Answer::Kind::ReplyTimeout:
+        c->respondText(504, "Responder did not reply");
+        break;
+    case Answer::Kind::SwitchTimeout:
+        c->respondText(504,
+                       QByteArray("Double clutch timeout: No response received on channel '" + a.detail + "' within "
+                                  + QByteArray::number(a.seconds) + " seconds"));
+        break;
+    case Answer::Kind::NoPendingRequest:
+        c->respondText(404, "No pending request");
+        break;
+    case Answer::Kind::ShuttingDown:
+        c->setCloseAfterResponse();
+        c->respondText(503, "Server shutting down");
+        break;
+    }
+}
+
+// --- lifecycle ---------------------------------------------------------------------------------------
+
+void RelayServer::shutdown(int graceMs)
+{
+    if (m_stopping) {
+        return;
+    }
+    m_stopping = true;
+    m_http->stopAccepting();
+    m_hub->shutdown();
+    QTimer::singleShot(graceMs, this, &RelayServer::stopped);
+    auto *poll = new QTimer(this);
+    connect(poll, &QTimer::timeout, this, &RelayServer::checkStopped);
+    poll->start(50);
+    checkStopped();
+}
+
+void RelayServer::checkStopped()
+{
+    if (m_hub->inFlightCount() == 0) {
+        // Give the last responses a moment to flush, then report.
+        QTimer::singleShot(50, this, &RelayServer::stopped);
+    }
+}
+
+} // namespace Patchwork::Server
