@@ -5,7 +5,8 @@
 #include <QObject>
 #include <QTimer>
 
-namespace Patchwork {
+namespace Patchwork
+{
 
 // The engine's only source of time, injected so tests of timeouts and expiry never sleep.
 // Users ask for a wake-up with wakeAt(); the clock then emits woke() at or after that time, and

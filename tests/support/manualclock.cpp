@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "manualclock.h"
 
-namespace Patchwork {
+namespace Patchwork
+{
 
 ManualClock::ManualClock(QObject *parent)
     : Clock(parent)

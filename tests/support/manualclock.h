@@ -3,7 +3,8 @@
 
 #include "clock.h"
 
-namespace Patchwork {
+namespace Patchwork
+{
 
 // A clock that moves only when a test says so.
 class ManualClock final : public Clock

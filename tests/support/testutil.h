@@ -3,7 +3,8 @@
 
 #include <QtGlobal>
 
-namespace Patchwork::Test {
+namespace Patchwork::Test
+{
 
 // Every wait in a test is multiplied by PATCHWORK_TEST_TIMEOUT_FACTOR (slow or sanitizer builds).
 inline int timeoutMs(int ms)
