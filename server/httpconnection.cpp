@@ -237,8 +237,11 @@ void HttpConnection::parse()
         switch (m_state) {
         case State::Idle:
         case State::Headers: {
-            if (m_socket->bytesAvailable() > 0) {
-                m_buf.append(m_socket->read(limits.maxHeaderBytes + 4 - m_buf.size()));
+            const qint64 available = qMin(m_socket->bytesAvailable(), limits.maxHeaderBytes + 4 - m_buf.size());
+            if (available > 0) {
+                const qsizetype old = m_buf.size();
+                m_buf.resize(old + available);
+                m_buf.resize(old + qMax<qint64>(0, m_socket->read(m_buf.data() + old, available)));
                 m_lastActivity = m_server->nowMs();
             }
             // Skip empty lines between requests.
@@ -275,7 +278,11 @@ void HttpConnection::parse()
             if (!parseHead(end)) {
                 return;
             }
-            m_buf.remove(0, headLen);
+            if (headLen == m_buf.size()) {
+                m_buf = QByteArray(); // an idle or waiting connection keeps no buffer
+            } else {
+                m_buf.remove(0, headLen);
+            }
             if (m_state == State::Handling) {
                 requestComplete();
                 return;
