@@ -564,6 +564,13 @@ void HttpConnection::requestComplete()
     m_responseDone = false;
     m_requestStart = m_server->nowMs();
     m_server->handler()->handleRequest(this);
+    if (m_state == State::Handling && !m_responding) {
+        // The request waits: the handler took what it needs, so keep only what the response needs.
+        m_request.headers = HeaderList();
+        m_request.body = QByteArray();
+        m_request.target = QByteArray();
+        m_request.query = QByteArray();
+    }
 }
 
 // --- writing ---------------------------------------------------------------------------------------
@@ -609,6 +616,9 @@ void HttpConnection::respond(int status, const HeaderList &headers, const QByteA
     if (!noBody && !body.isEmpty()) {
         m_socket->write(body);
     }
+    // Hand the response to the kernel now rather than on the next event loop pass: a fan-out to a
+    // thousand subscribers then costs one send() each, and drained() may be emitted from here.
+    m_socket->flush();
 }
 
 void HttpConnection::respondText(int status, QByteArrayView line, const HeaderList &extraHeaders)

@@ -17,7 +17,9 @@ HttpServer::HttpServer(HttpHandler *handler, QObject *parent)
     m_housekeeping.setInterval(1000);
     connect(&m_housekeeping, &QTimer::timeout, this, &HttpServer::onHousekeeping);
     m_housekeeping.start();
-    setMaxPendingConnections(1024);
+    setMaxPendingConnections(4096);
+    // Qt's default backlog of 50 drops connections when a thousand subscribers arrive at once.
+    setListenBacklogSize(4096);
 }
 
 HttpServer::~HttpServer()

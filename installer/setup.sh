@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The two set-up commands of the README, for a fresh Debian 12 machine:
+#   installer/setup.sh run    install what is missing, build, start patchworkd on port 8080
+#   installer/setup.sh test   install what is missing, build, run the whole test suite
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build="${PATCHWORK_BUILD_DIR:-$here/build}"
+mode="${1:-}"
+
+packages=(cmake ninja-build g++ pkg-config qt6-base-dev qt6-httpserver-dev qt6-websockets-dev qt6-tools-dev
+    qt6-tools-dev-tools qt6-l10n-tools libyaml-cpp-dev clang-format curl)
+
+install_missing() {
+    local missing=()
+    for p in "${packages[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    if ((${#missing[@]})); then
+        echo "Installing: ${missing[*]}"
+        local sudo=()
+        ((EUID == 0)) || sudo=(sudo)
+        "${sudo[@]}" apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+    fi
+}
+
+configure_and_build() {
+    local werror=OFF
+    [[ "${CI:-}" == "true" ]] && werror=ON
+    cmake -S "$here" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_COMPILE_WARNING_AS_ERROR="$werror" >/dev/null
+    cmake --build "$build" --parallel "$(nproc)"
+}
+
+case "$mode" in
+run)
+    shift
+    install_missing
+    configure_and_build
+    echo "Starting patchworkd on http://localhost:8080 (Ctrl-C stops it)"
+    exec "$build/bin/patchworkd" start --port 8080 "$@"
+    ;;
+test)
+    install_missing
+    configure_and_build
+    cd "$build"
+    exec ctest --output-on-failure --timeout 300 -j "$(nproc)"
+    ;;
+*)
+    echo "usage: installer/setup.sh run|test" >&2
+    exit 2
+    ;;
+esac
