@@ -185,12 +185,8 @@ void ChannelHub::makeWaiting(Waiter *w)
     w->m_state = Waiter::State::Waiting;
     w->m_seq = ++m_seq;
     countWaiting(w, +1);
-    qint64 timeout = w->m_timeoutMs;
-    if (m_settings.maxWaitMs > 0 && (timeout <= 0 || timeout > m_settings.maxWaitMs)) {
-        timeout = m_settings.maxWaitMs;
-    }
-    if (timeout > 0 && w->m_deadline < 0) {
-        setDeadline(w, m_clock->monotonicMs() + timeout, Waiter::DeadlineKind::Own);
+    if (w->m_ownDeadline >= 0 && w->m_deadline < 0) {
+        setDeadline(w, w->m_ownDeadline, Waiter::DeadlineKind::Own);
     }
 }
 
@@ -210,6 +206,11 @@ void ChannelHub::submit(Waiter *w)
 {
     Q_ASSERT(w->m_state == Waiter::State::New);
     w->m_hub = this;
+    qint64 timeout = w->m_timeoutMs;
+    if (m_settings.maxWaitMs > 0 && (timeout <= 0 || timeout > m_settings.maxWaitMs)) {
+        timeout = m_settings.maxWaitMs;
+    }
+    w->m_ownDeadline = timeout > 0 ? m_clock->monotonicMs() + timeout : -1;
     if (m_shuttingDown) {
         w->m_state = Waiter::State::Answered;
         w->answer({Answer::Kind::ShuttingDown, {}, -1, {}, 0});
@@ -406,9 +407,9 @@ void ChannelHub::publish(Waiter *producer)
     for (Waiter *w : std::as_const(receivers)) {
         w->answer(a);
     }
+    d->pending += int(requesters.size());
     for (Waiter *requester : std::as_const(requesters)) {
-        ++d->ok;
-        deliverReply(requester, nullptr, producer->m_message);
+        deliverReply(requester, nullptr, producer->m_message, d);
     }
     if (--d->pending == 0) {
         finishDelivery(d);
@@ -423,6 +424,9 @@ void ChannelHub::deliverRequest(Waiter *requester, Waiter *responder)
     d->pending = 1;
     requester->m_state = Waiter::State::InFlight;
     requester->m_delivery = d;
+    if (requester->m_ownDeadline >= 0 && requester->m_deadline < 0) {
+        setDeadline(requester, requester->m_ownDeadline, Waiter::DeadlineKind::Own);
+    }
     requester->m_requestId = newRequestId();
     requester->m_responderKey = responder->m_key;
     responder->m_state = Waiter::State::InFlight;
@@ -435,18 +439,24 @@ void ChannelHub::deliverRequest(Waiter *requester, Waiter *responder)
     responder->answer(a);
 }
 
-void ChannelHub::deliverReply(Waiter *requester, Waiter *source, const Message &reply)
+void ChannelHub::deliverReply(Waiter *requester,
+                              Waiter *source,
+                              const Message &reply,
+                              const std::shared_ptr<Delivery> &shared)
 {
     if (requester->m_state == Waiter::State::AwaitingReply) {
         countWaiting(requester, -1);
     }
     clearDeadline(requester);
     m_pending.remove(requester->m_requestId);
-    auto d = std::make_shared<Delivery>();
-    d->source = source;
-    d->receiver = requester;
-    d->pending = 1;
-    d->isReply = true;
+    std::shared_ptr<Delivery> d = shared;
+    if (!d) {
+        d = std::make_shared<Delivery>();
+        d->source = source;
+        d->receiver = requester;
+        d->pending = 1;
+        d->isReply = true;
+    }
     if (source) {
         source->m_state = Waiter::State::InFlight;
         source->m_delivery = d;
@@ -486,6 +496,12 @@ void ChannelHub::onDelivered(Waiter *w)
 void ChannelHub::requestDrained(Waiter *responder, Waiter *requester)
 {
     const qint64 now = m_clock->monotonicMs();
+    if (m_shuttingDown && responder->m_responderKind != Waiter::ResponderKind::OneShot) {
+        clearDeadline(requester);
+        requester->m_state = Waiter::State::Answered;
+        requester->answer({Answer::Kind::ShuttingDown, {}, -1, {}, 0});
+        return;
+    }
     switch (responder->m_responderKind) {
     case Waiter::ResponderKind::OneShot:
         deliverReply(requester, nullptr, responder->m_message);
@@ -495,7 +511,7 @@ void ChannelHub::requestDrained(Waiter *responder, Waiter *requester)
         countWaiting(requester, +1);
         m_pending.insert(requester->m_requestId, requester);
         const qint64 replyDeadline = now + m_settings.replyTimeoutMs;
-        if (requester->m_deadline < 0 || replyDeadline < requester->m_deadline) {
+        if (requester->m_ownDeadline < 0 || replyDeadline < requester->m_ownDeadline) {
             setDeadline(requester, replyDeadline, Waiter::DeadlineKind::Reply);
         }
         return;
@@ -504,7 +520,7 @@ void ChannelHub::requestDrained(Waiter *responder, Waiter *requester)
         requester->m_state = Waiter::State::AwaitingReply;
         countWaiting(requester, +1);
         const qint64 switchDeadline = now + m_settings.switchTimeoutMs;
-        if (requester->m_deadline < 0 || switchDeadline < requester->m_deadline) {
+        if (requester->m_ownDeadline < 0 || switchDeadline < requester->m_ownDeadline) {
             setDeadline(requester, switchDeadline, Waiter::DeadlineKind::Switch);
         }
         requester->m_switchChannel = responder->m_switchChannel;
@@ -512,6 +528,7 @@ void ChannelHub::requestDrained(Waiter *responder, Waiter *requester)
         clutch->m_hub = this;
         clutch->m_partner = requester;
         requester->m_partner = clutch;
+        clutch->m_ownDeadline = -1;
         submitConsumer(clutch);
         return;
     }
@@ -544,6 +561,19 @@ void ChannelHub::requeueSource(Delivery *d)
     }
     source->m_delivery.reset();
     switch (source->m_role) {
+    case Waiter::Role::Producer:
+    case Waiter::Role::Requester:
+        if (m_shuttingDown) {
+            clearDeadline(source);
+            source->m_state = Waiter::State::Answered;
+            source->answer({Answer::Kind::ShuttingDown, {}, -1, {}, 0});
+            return;
+        }
+        break;
+    default:
+        break;
+    }
+    switch (source->m_role) {
     case Waiter::Role::Producer: {
         // The consumer left before it had the whole body: the message goes back to the front.
         Channel *ch = channel(source->m_key);
@@ -553,6 +583,9 @@ void ChannelHub::requeueSource(Delivery *d)
             prepend(ch, source, true);
             source->m_state = Waiter::State::Waiting;
             countWaiting(source, +1);
+            if (source->m_ownDeadline >= 0) {
+                setDeadline(source, source->m_ownDeadline, Waiter::DeadlineKind::Own);
+            }
         }
         releaseChannel(ch);
         return;
@@ -568,6 +601,9 @@ void ChannelHub::requeueSource(Delivery *d)
         prepend(ch, source, false);
         source->m_state = Waiter::State::Waiting;
         countWaiting(source, +1);
+        if (source->m_ownDeadline >= 0) {
+            setDeadline(source, source->m_ownDeadline, Waiter::DeadlineKind::Own);
+        }
         return;
     }
     case Waiter::Role::Replier:

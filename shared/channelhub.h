@@ -104,7 +104,8 @@ private:
     void startDelivery(Waiter *producer, Waiter *consumer);
     void publish(Waiter *producer);
     void deliverRequest(Waiter *requester, Waiter *responder);
-    void deliverReply(Waiter *requester, Waiter *source, const Message &reply);
+    void
+    deliverReply(Waiter *requester, Waiter *source, const Message &reply, const std::shared_ptr<Delivery> &shared = {});
     Waiter *findResponder(const QByteArray &ns, const QByteArray &path);
     Waiter *findRequester(const QByteArray &ns, const QByteArray &id);
     void makeWaiting(Waiter *w);

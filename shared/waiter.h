@@ -126,6 +126,7 @@ private:
     Message m_message;
     qint64 m_timeoutMs = 0;
     qint64 m_deadline = -1;
+    qint64 m_ownDeadline = -1; // ?timeout= (capped by max-wait), fixed at submit
     DeadlineKind m_deadlineKind = DeadlineKind::Own;
     QByteArray m_responderKey; // requesters: the key of the responder that took the request
     std::multimap<qint64, Waiter *>::iterator m_deadlinePos;
