@@ -16,7 +16,8 @@
 using namespace Patchwork;
 using namespace Patchwork::Server;
 
-namespace {
+namespace
+{
 
 RelayServer::Settings relaySettings(const ServerOptions &o)
 {
@@ -67,9 +68,7 @@ int runDaemon(QCoreApplication &app, const QStringList &args)
     qCInfo(lcServer).noquote() << "Patchwork listening on"
                                << QStringLiteral("http://%1:%2").arg(options->host.toString()).arg(relay.port());
 
-    QObject::connect(&signals, &UnixSignals::terminateRequested, &relay, [&relay](int) {
-        relay.shutdown(10'000);
-    });
+    QObject::connect(&signals, &UnixSignals::terminateRequested, &relay, [&relay](int) { relay.shutdown(10'000); });
     QObject::connect(&relay, &RelayServer::stopped, &app, [&app]() {
         qCInfo(lcServer) << "stopped";
         app.quit();
@@ -100,7 +99,8 @@ int main(int argc, char *argv[])
     QCoreApplication::setApplicationName(QStringLiteral("patchwork"));
     QCoreApplication::setApplicationVersion(QStringLiteral(PATCHWORK_VERSION));
     QStringList args = app.arguments().mid(1);
-    const QString command = args.isEmpty() || args.first().startsWith(u'-') ? QStringLiteral("start") : args.takeFirst();
+    const QString command =
+        args.isEmpty() || args.first().startsWith(u'-') ? QStringLiteral("start") : args.takeFirst();
     if (command == u"start") {
         return runDaemon(app, args);
     }

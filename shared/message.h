@@ -5,7 +5,8 @@
 #include <QList>
 #include <QPair>
 
-namespace Patchwork {
+namespace Patchwork
+{
 
 using HeaderList = QList<QPair<QByteArray, QByteArray>>;
 
