@@ -3,6 +3,10 @@
 
 #include <QTimer>
 
+#ifdef Q_OS_UNIX
+#include <sys/socket.h>
+#endif
+
 #include "httpserver.h"
 #include "serverlogging.h"
 
@@ -13,6 +17,8 @@ namespace
 {
 
 constexpr qint64 READ_CHUNK = 256 * 1024;
+// Bodies up to this size are copied behind their head and written with it in one system call.
+constexpr qsizetype SMALL_BODY = 16 * 1024;
 
 QByteArrayView reasonPhrase(int status)
 {
@@ -220,6 +226,22 @@ void HttpConnection::setCloseAfterResponse()
     }
 }
 
+QTcpSocket *HttpConnection::detachForUpgrade(QByteArray *pending)
+{
+    if (m_gone || m_responding || m_state != State::Handling) {
+        return nullptr;
+    }
+    QTcpSocket *socket = m_socket;
+    disconnect(socket, nullptr, this, nullptr);
+    socket->setParent(nullptr);
+    pending->append(m_buf);
+    m_buf = QByteArray();
+    m_gone = true;
+    m_state = State::Closing;
+    deleteLater();
+    return socket;
+}
+
 // --- reading ---------------------------------------------------------------------------------------
 
 void HttpConnection::onReadyRead()
@@ -238,7 +260,13 @@ void HttpConnection::parse()
         case State::Idle:
         case State::Headers: {
             const qint64 available = qMin(m_socket->bytesAvailable(), limits.maxHeaderBytes + 4 - m_buf.size());
-            if (available > 0) {
+            if (available > 0 && m_buf.isEmpty()) {
+                // Reading exactly what is buffered takes Qt's read block itself instead of copying it,
+                // so the block is freed with m_buf once the head is parsed: an idle or waiting
+                // connection then holds no read buffer at all.
+                m_buf = m_socket->read(available);
+                m_lastActivity = m_server->nowMs();
+            } else if (available > 0) {
                 const qsizetype old = m_buf.size();
                 m_buf.resize(old + available);
                 m_buf.resize(old + qMax<qint64>(0, m_socket->read(m_buf.data() + old, available)));
@@ -461,6 +489,9 @@ void HttpConnection::readBody()
         memcpy(dst + m_bodyRead, m_buf.constData(), size_t(n));
         m_bodyRead += n;
         m_buf.remove(0, n);
+        if (m_buf.isEmpty()) {
+            m_buf = QByteArray();
+        }
     }
     while (m_bodyRead < m_contentLength && m_socket->bytesAvailable() > 0) {
         const qint64 n = m_socket->read(dst + m_bodyRead, m_contentLength - m_bodyRead);
@@ -575,7 +606,21 @@ void HttpConnection::requestComplete()
 
 // --- writing ---------------------------------------------------------------------------------------
 
-QByteArray HttpConnection::statusHead(int status, const HeaderList &headers, qint64 contentLength, bool chunked)
+PreparedResponse HttpConnection::prepare(int status, const HeaderList &headers, const QByteArray &body)
+{
+    PreparedResponse p;
+    p.head = buildHead(status, headers, body.size(), false);
+    p.body = body;
+    if (body.size() <= SMALL_BODY) {
+        p.full.reserve(p.head.size() + 2 + body.size());
+        p.full += p.head;
+        p.full += "\r\n";
+        p.full += body;
+    }
+    return p;
+}
+
+QByteArray HttpConnection::buildHead(int status, const HeaderList &headers, qint64 contentLength, bool chunked)
 {
     QByteArray head;
     head.reserve(256);
@@ -597,11 +642,84 @@ QByteArray HttpConnection::statusHead(int status, const HeaderList &headers, qin
         head += QByteArray::number(contentLength);
         head += "\r\n";
     }
+    return head;
+}
+
+QByteArray HttpConnection::statusHead(int status, const HeaderList &headers, qint64 contentLength, bool chunked)
+{
+    QByteArray head = buildHead(status, headers, contentLength, chunked);
+    finishHead(head);
+    return head;
+}
+
+void HttpConnection::finishHead(QByteArray &head) const
+{
     if (m_closeAfter || !m_request.keepAlive) {
         head += "Connection: close\r\n";
     }
     head += "\r\n";
-    return head;
+}
+
+void HttpConnection::respondPrepared(const PreparedResponse &response)
+{
+    if (m_gone || m_responding) {
+        return;
+    }
+    // The head starts with "HTTP/1.1 NNN ".
+    const QByteArrayView statusLine = response.full.isEmpty() ? response.head : response.full;
+    reportResponse(statusLine.size() > 12 ? statusLine.sliced(9, 3).toInt() : 0);
+    if (!response.full.isEmpty() && !m_closeAfter && m_request.keepAlive) {
+        // The same bytes for every receiver, sent with one send().
+        m_responding = true;
+        m_responseDone = true;
+        sendSmall(response.full);
+        return;
+    }
+    QByteArray head = response.head;
+    finishHead(head);
+    writeResponse(head, response.body);
+}
+
+void HttpConnection::writeResponse(QByteArray &head, const QByteArray &body)
+{
+    m_responding = true;
+    m_responseDone = true;
+    if (body.size() <= SMALL_BODY) {
+        // One buffer, so one send(): Qt writes one buffer block per system call.
+        head += body;
+        sendSmall(head);
+        return;
+    }
+    m_socket->write(head);
+    m_socket->write(body);
+    // Hand the response to the kernel now rather than on the next event loop pass; drained() may be
+    // emitted from here.
+    m_socket->flush();
+}
+
+void HttpConnection::sendSmall(const QByteArray &data)
+{
+#ifdef Q_OS_UNIX
+    // Fast path: with nothing queued in Qt's write buffer, give small responses straight to the kernel.
+    // A pubsub fan-out then costs one send() per subscriber and no write-notifier round trip. What the
+    // kernel does not take (or an error) goes through QTcpSocket as usual, so ordering and error
+    // reporting stay Qt's.
+    if (m_socket->bytesToWrite() == 0 && m_socket->state() == QAbstractSocket::ConnectedState) {
+        const ssize_t sent =
+            ::send(int(m_socket->socketDescriptor()), data.constData(), size_t(data.size()), MSG_NOSIGNAL);
+        if (sent == data.size()) {
+            onBytesWritten();
+            return;
+        }
+        if (sent > 0) {
+            m_socket->write(data.constData() + sent, data.size() - sent);
+            m_socket->flush();
+            return;
+        }
+    }
+#endif
+    m_socket->write(data);
+    m_socket->flush();
 }
 
 void HttpConnection::respond(int status, const HeaderList &headers, const QByteArray &body)
@@ -609,16 +727,10 @@ void HttpConnection::respond(int status, const HeaderList &headers, const QByteA
     if (m_gone || m_responding) {
         return;
     }
-    m_responding = true;
-    m_responseDone = true;
+    reportResponse(status);
     const bool noBody = status == 204 || status == 304 || m_request.method == "HEAD";
-    m_socket->write(statusHead(status, headers, body.size(), false));
-    if (!noBody && !body.isEmpty()) {
-        m_socket->write(body);
-    }
-    // Hand the response to the kernel now rather than on the next event loop pass: a fan-out to a
-    // thousand subscribers then costs one send() each, and drained() may be emitted from here.
-    m_socket->flush();
+    QByteArray head = statusHead(status, headers, body.size(), false);
+    writeResponse(head, noBody ? QByteArray() : body);
 }
 
 void HttpConnection::respondText(int status, QByteArrayView line, const HeaderList &extraHeaders)
@@ -639,9 +751,10 @@ void HttpConnection::startStream(int status, const HeaderList &headers)
     if (m_gone || m_responding) {
         return;
     }
+    reportResponse(status);
     m_responding = true;
     m_streaming = true;
-    m_socket->write(statusHead(status, headers, -1, true));
+    sendSmall(statusHead(status, headers, -1, true));
 }
 
 void HttpConnection::writeChunk(const QByteArray &data)
@@ -707,6 +820,12 @@ void HttpConnection::fail(int status, QByteArrayView reason)
     m_responding = false;
     respondText(status, reason);
     m_state = State::Closing;
+}
+
+void HttpConnection::reportResponse(int status)
+{
+    const qint64 elapsedMs = m_state == State::Handling ? m_server->nowMs() - m_requestStart : 0;
+    m_server->handler()->responseStarted(this, status, elapsedMs);
 }
 
 void HttpConnection::closeNow()

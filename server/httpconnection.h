@@ -11,6 +11,15 @@ namespace Patchwork::Server
 
 class HttpServer;
 
+// A response serialised once: `head` without its final empty line (a connection that closes adds
+// `Connection: close`), and for small bodies `full` = head, empty line and body in one buffer.
+struct PreparedResponse
+{
+    QByteArray head;
+    QByteArray body;
+    QByteArray full;
+};
+
 // One client connection: parses HTTP/1.1 requests one at a time (pipelined ones wait their turn),
 // enforces the body and header limits before buffering, and writes the response the handler gives.
 // The handler may answer at once or much later; drained() tells it when everything written so far
@@ -32,6 +41,9 @@ public:
     void respond(int status, const HeaderList &headers, const QByteArray &body);
     // A one-line text/plain error or status message; a '\n' is appended.
     void respondText(int status, QByteArrayView line, const HeaderList &extraHeaders = {});
+    // A response built once and sent to many connections (a pubsub fan-out).
+    static PreparedResponse prepare(int status, const HeaderList &headers, const QByteArray &body);
+    void respondPrepared(const PreparedResponse &response);
     // A streamed response (chunked transfer encoding), e.g. Server-Sent Events.
     void startStream(int status, const HeaderList &headers);
     void writeChunk(const QByteArray &data);
@@ -42,6 +54,12 @@ public:
     QTcpSocket *socket() const;
     // Closes the connection after the current response (e.g. on shutdown).
     void setCloseAfterResponse();
+    // Protocol upgrade (PROTOCOL §11): while the current request waits for its answer, hands its socket
+    // to the caller, who writes the 101 response and speaks the new protocol on it. Appends the bytes
+    // already read past the request to *pending. The socket loses its parent and every connection to
+    // this object, which deletes itself later without emitting closed(). nullptr once a response has
+    // begun or the client has left.
+    QTcpSocket *detachForUpgrade(QByteArray *pending);
 
     // Used by HttpServer's housekeeping.
     qint64 lastActivityMs() const;
@@ -75,7 +93,13 @@ private:
     void fail(int status, QByteArrayView reason);
     void finishResponse();
     void closeNow();
+    // Tells the handler that a response starts (metrics).
+    void reportResponse(int status);
+    static QByteArray buildHead(int status, const HeaderList &headers, qint64 contentLength, bool chunked);
     QByteArray statusHead(int status, const HeaderList &headers, qint64 contentLength, bool chunked);
+    void finishHead(QByteArray &head) const;
+    void writeResponse(QByteArray &head, const QByteArray &body);
+    void sendSmall(const QByteArray &data);
 
     HttpServer *m_server;
     QTcpSocket *m_socket;

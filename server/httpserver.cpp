@@ -24,8 +24,12 @@ HttpServer::HttpServer(HttpHandler *handler, QObject *parent)
 
 HttpServer::~HttpServer()
 {
-    // Connections are children; they detach themselves while QObject deletes them.
     m_housekeeping.stop();
+    // Delete the connections (and the waiters they own) while this object is still whole: each one
+    // detaches itself from the list.
+    while (m_first) {
+        delete m_first;
+    }
 }
 
 void HttpServer::setLimits(const Limits &limits)

@@ -23,6 +23,14 @@ public:
     {
         Q_UNUSED(count);
     }
+    // A response starts on `connection` (its request is still readable there); `elapsedMs` is the
+    // time since the request was complete, 0 for a request refused while it was being read.
+    virtual void responseStarted(HttpConnection *connection, int status, qint64 elapsedMs)
+    {
+        Q_UNUSED(connection);
+        Q_UNUSED(status);
+        Q_UNUSED(elapsedMs);
+    }
 };
 
 // The HTTP/1.1 listener. Qt 6.4's QAbstractHttpServer buffers each body under a socket transaction

@@ -4,13 +4,21 @@
 #include <QProcessEnvironment>
 
 #include <cstdio>
+#include <memory>
 
+#include "accessgate.h"
+#include "checkconfig.h"
 #include "clock.h"
+#include "directoryconfigsource.h"
+#include "forgejoconfigsource.h"
 #include "healthcheck.h"
+#include "hooksecret.h"
 #include "logsink.h"
+#include "metrics.h"
 #include "relayserver.h"
 #include "serverlogging.h"
 #include "serveroptions.h"
+#include "tunnelclient.h"
 #include "unixsignals.h"
 
 using namespace Patchwork;
@@ -28,7 +36,39 @@ RelayServer::Settings relaySettings(const ServerOptions &o)
     s.hub.replyTimeoutMs = o.replyTimeoutMs;
     s.hub.switchTimeoutMs = o.switchTimeoutMs;
     s.hub.maxWaitMs = o.maxWaitMs;
+    s.tunnel.idleTimeoutMs = o.tunnelIdleTimeoutMs;
+    s.hub.replay = {o.replayCount, o.replayAgeMs, o.replayChannelBytes, o.replayTotalBytes};
     return s;
+}
+
+AccessGate::Settings accessSettings(const ServerOptions &o)
+{
+    AccessGate::Settings s;
+    if (const std::optional<TrustedProxies> proxies = TrustedProxies::parse(o.trustedProxies)) {
+        s.trustedProxies = *proxies; // validated by ServerOptions::parse()
+    }
+    s.rateLimit.ratePerSecond = o.rateLimit;
+    s.rateLimit.burst = o.rateBurst;
+    s.rateLimit.maxWaiting = o.maxWaitingPerIp;
+    s.metricsToken = o.metricsToken.toUtf8();
+    s.metricsPublic = o.metricsPublic;
+    s.limitLoopback = o.rateLimitLoopback;
+    return s;
+}
+
+// PROTOCOL §8 "Config sources": Forgejo when FORGEJO_URL and FORGEJO_TOKEN are set, else the users directory.
+std::unique_ptr<ConfigSource> makeConfigSource(const ServerOptions &o, Clock *clock)
+{
+    if (!o.forgejoUrl.isEmpty() && !o.forgejoToken.isEmpty()) {
+        auto source = std::make_unique<ForgejoConfigSource>(o.forgejoUrl, o.forgejoToken.toUtf8(), clock);
+        source->setTtl(o.aclTtlMs);
+        qCInfo(lcServer).noquote() << "user configurations from" << o.forgejoUrl.toString(QUrl::RemoveUserInfo);
+        return source;
+    }
+    if (!o.forgejoUrl.isEmpty()) {
+        qCWarning(lcServer) << "FORGEJO_URL is set but FORGEJO_TOKEN is not: using the users directory";
+    }
+    return std::make_unique<DirectoryConfigSource>(o.usersDir);
 }
 
 int fail(const QString &message)
@@ -58,8 +98,23 @@ int runDaemon(QCoreApplication &app, const QStringList &args)
     sink.install();
 
     UnixSignals signals;
+    std::optional<HookSecret> secret;
+    if (options->secretKey.isEmpty()) {
+        secret = HookSecret::load(options->dataDir, &error);
+    } else {
+        secret = HookSecret::fromKey(options->secretKey);
+    }
+    if (!secret) {
+        qCCritical(lcServer).noquote() << "cannot set up hook secrets:" << error;
+        return 1;
+    }
+    Metrics metrics;
+    const std::unique_ptr<ConfigSource> configs = makeConfigSource(*options, &clock);
+    AccessGate gate(&clock, *secret, configs.get(), &metrics);
+    gate.setSettings(accessSettings(*options));
     RelayServer relay(&clock);
     relay.setSettings(relaySettings(*options));
+    relay.setAccessGate(&gate);
     if (!relay.listen(options->host, options->port, &error)) {
         qCCritical(lcServer).noquote() << "cannot listen on" << options->host.toString() << options->port << ":"
                                        << error;
@@ -83,7 +138,12 @@ int runDaemon(QCoreApplication &app, const QStringList &args)
         if (fresh->host != options->host || fresh->port != options->port) {
             qCWarning(lcServer) << "a new host or port takes effect only after a restart";
         }
+        if (fresh->usersDir != options->usersDir) {
+            qCWarning(lcServer) << "a new users directory takes effect only after a restart";
+        }
         relay.setSettings(relaySettings(*fresh));
+        gate.setSettings(accessSettings(*fresh));
+        configs->reload();
         sink.setLevel(fresh->logLevel);
         sink.setFormat(fresh->logFormat);
         qCInfo(lcServer) << "configuration reloaded";
@@ -107,6 +167,12 @@ int main(int argc, char *argv[])
     if (command == u"healthcheck") {
         return runHealthcheck(args);
     }
+    if (command == u"check-config") {
+        return runCheckConfig(args);
+    }
+    if (command == u"tunnel") {
+        return runTunnel(args);
+    }
     if (command == u"help") {
         std::fputs(qPrintable(ServerOptions::usage()), stdout);
         return 0;
@@ -115,5 +181,6 @@ int main(int argc, char *argv[])
         std::printf("patchworkd %s\n", PATCHWORK_VERSION);
         return 0;
     }
-    return fail(QStringLiteral("unknown command '%1' (try: start, healthcheck, help)").arg(command));
+    return fail(
+        QStringLiteral("unknown command '%1' (try: start, healthcheck, check-config, tunnel, help)").arg(command));
 }

@@ -7,7 +7,10 @@
 #include "clock.h"
 #include "httpconnection.h"
 #include "httputil.h"
+#include "notifyendpoint.h"
+#include "relaymetrics.h"
 #include "serverlogging.h"
+#include "tunnelserver.h"
 
 namespace Patchwork::Server
 {
@@ -135,6 +138,8 @@ RelayServer::RelayServer(Clock *clock, QObject *parent)
     , m_hub(new ChannelHub(clock, this))
     , m_http(new HttpServer(this, this))
 {
+    m_tunnels = new TunnelServer(clock, this);
+    m_events = new EventStreams(m_hub, this);
 }
 
 RelayServer::~RelayServer()
@@ -149,6 +154,8 @@ void RelayServer::setSettings(const Settings &settings)
     m_settings = settings;
     m_http->setLimits(settings.limits);
     m_hub->setSettings(settings.hub);
+    m_tunnels->setSettings(settings.tunnel);
+    m_events->setSettings(settings.events);
 }
 
 bool RelayServer::listen(const QHostAddress &address, quint16 port, QString *error)
@@ -177,6 +184,41 @@ HttpServer *RelayServer::httpServer() const
     return m_http;
 }
 
+void RelayServer::setAccessGate(AccessGate *gate)
+{
+    m_gate = gate;
+    delete m_metrics;
+    m_metrics = gate && gate->metrics() ? new RelayMetrics(gate->metrics(), m_hub, m_http, this) : nullptr;
+    m_tunnels->setMetrics(gate ? gate->metrics() : nullptr);
+    m_tunnels->setAuthorizer(gate && gate->configSource()
+                                 ? TunnelServer::configAuthorizer(gate->configSource(), m_clock)
+                                 : TunnelServer::Authorizer());
+    delete m_notify;
+    m_notify = gate && gate->configSource() ? new NotifyEndpoint(m_clock, m_hub, gate, this) : nullptr;
+}
+
+NotifyEndpoint *RelayServer::notifyEndpoint() const
+{
+    return m_notify;
+}
+
+TunnelServer *RelayServer::tunnelServer() const
+{
+    return m_tunnels;
+}
+
+AccessGate *RelayServer::accessGate() const
+{
+    return m_gate;
+}
+
+void RelayServer::responseStarted(HttpConnection *connection, int status, qint64 elapsedMs)
+{
+    if (m_metrics) {
+        m_metrics->responseStarted(connection, status, elapsedMs);
+    }
+}
+
 // --- routing -----------------------------------------------------------------------------------------
 
 void RelayServer::handleRequest(HttpConnection *c)
@@ -192,12 +234,58 @@ void RelayServer::handleRequest(HttpConnection *c)
         serveAsset(c, u":/assets/patchwork.sh"_qs, QByteArrayLiteral("text/x-shellscript; charset=utf-8"));
     } else if (path == "/favicon.ico" || path == "/static/favicon.svg") {
         serveAsset(c, u":/assets/favicon.svg"_qs, QByteArrayLiteral("image/svg+xml"));
+    } else if (path == "/metrics") {
+        serveMetrics(c);
     } else if (path.startsWith("/public/")) {
-        handleChannel(c, QByteArrayLiteral("public"), path.mid(8), Namespace::Public);
+        handleChannel(c, r, QByteArrayLiteral("public"), path.mid(8), Namespace::Public);
     } else if (path.startsWith("/p/")) {
-        handleChannel(c, QByteArrayLiteral("public"), path.mid(3), Namespace::Public);
+        handleChannel(c, r, QByteArrayLiteral("public"), path.mid(3), Namespace::Public);
+    } else if (m_gate && (path == "/h" || path == "/r")) {
+        m_gate->createHook(c, path.at(1));
+    } else if (m_gate && (path.startsWith("/h/") || path.startsWith("/r/"))) {
+        handleChannel(c, r, path.mid(1, 1), path.mid(3), Namespace::Hooks);
+    } else if (m_gate && path.startsWith("/u/")) {
+        handleUser(c, path);
+    } else if (path.startsWith("/huproxy/")) {
+        m_tunnels->handle(c, path.mid(9));
     } else {
         c->respondText(404, "Not found");
+    }
+}
+
+// /u/<user>/<path>, /u/<user>/_/ntfy and /u/<user>/_/<admin> (PROTOCOL §1, §8–§10).
+void RelayServer::handleUser(HttpConnection *c, const QByteArray &path)
+{
+    const qsizetype slash = path.indexOf('/', 3);
+    if (slash < 0 || !AccessGate::isValidUserName(QByteArrayView(path).sliced(3, slash - 3))) {
+        c->respondText(404, "Not found");
+        return;
+    }
+    const QByteArrayView user = QByteArrayView(path).sliced(3, slash - 3);
+    const QByteArray rest = path.mid(slash + 1);
+    if (rest == "_/ntfy") {
+        if (m_notify) {
+            m_notify->handle(c, c->request(), user.toByteArray());
+        } else {
+            c->respondText(503, "Notification backend not configured");
+        }
+        return;
+    }
+    if (rest.startsWith("_/")) {
+        m_gate->handleAdmin(c, user, QByteArrayView(rest).sliced(2));
+        return;
+    }
+    handleChannel(c, c->request(), path.mid(1, slash - 1), rest, Namespace::User);
+}
+
+void RelayServer::serveMetrics(HttpConnection *c)
+{
+    if (!m_gate || !m_metrics) {
+        c->respondText(404, "Not found");
+        return;
+    }
+    if (m_gate->allowMetrics(c)) {
+        m_metrics->serve(c);
     }
 }
 
@@ -226,7 +314,7 @@ void RelayServer::serveIndex(HttpConnection *c)
     }
     QByteArray scheme = QByteArrayLiteral("http");
     QByteArray host = r.header("Host");
-    if (r.peer.isLoopback()) {
+    if (m_gate ? m_gate->isFromTrustedProxy(r) : TrustedProxies::isLoopback(r.peer)) {
         const QByteArray proto = r.header("X-Forwarded-Proto").trimmed().toLower();
         if (proto == "https" || proto == "http") {
             scheme = proto;
@@ -248,15 +336,56 @@ void RelayServer::serveIndex(HttpConnection *c)
 
 // --- channels ----------------------------------------------------------------------------------------
 
-void RelayServer::handleChannel(HttpConnection *c, const QByteArray &ns, const QByteArray &path, Namespace kind)
+// Read the request from `r`, never from c->request(): after a configuration fetch (AccessGate's
+// Pending) this runs again with a copy, and the connection no longer holds the headers and body.
+void RelayServer::handleChannel(HttpConnection *c,
+                                const HttpRequest &r,
+                                const QByteArray &ns,
+                                const QByteArray &path,
+                                Namespace kind)
 {
-    Q_UNUSED(kind);
-    const HttpRequest &r = c->request();
     if (path.isEmpty() || path.startsWith("_/")) {
         c->respondText(404, "Not found");
         return;
     }
+    if ((path.startsWith("req/") || path.startsWith("res/")) && path.size() == 4) {
+        c->respondText(400, "Channel ID required");
+        return;
+    }
     const QByteArray &method = r.method;
+    const QueryParams query(r.query);
+
+    // Rate limit, then the hook secret or the token (PROTOCOL §2 "Order of checks").
+    AccessGate::Ticket ticket;
+    if (m_gate) {
+        AccessGate::Action action = AccessGate::Action::Produce;
+        if (method == "OPTIONS") {
+            action = AccessGate::Action::Preflight;
+        } else if (path.startsWith("req/")) {
+            action = AccessGate::Action::Request;
+        } else if (path.startsWith("res/")) {
+            const bool reply = (method == "POST" || method == "PUT") && query.has("reply");
+            action = reply ? AccessGate::Action::Reply : AccessGate::Action::Respond;
+        } else if (method == "GET" && query.value("body").isEmpty()) {
+            action = AccessGate::Action::Consume;
+        }
+        const AccessGate::Zone zone = kind == Namespace::User    ? AccessGate::Zone::User
+                                      : kind == Namespace::Hooks ? AccessGate::Zone::Hooks
+                                                                 : AccessGate::Zone::Public;
+        switch (m_gate->check(c, r, {zone, ns, path, action, &query}, &ticket)) {
+        case AccessGate::Verdict::Allowed:
+            break;
+        case AccessGate::Verdict::Denied:
+            return;
+        case AccessGate::Verdict::Pending:
+            // The user's configuration is being fetched: handle the request again once it is known.
+            m_gate->whenConfigReady(c, QByteArrayView(ns).sliced(2), [this, c, copy = r, ns, path, kind]() {
+                handleChannel(c, copy, ns, path, kind);
+            });
+            return;
+        }
+    }
+
     if (method == "OPTIONS") {
         c->respond(204,
                    {{QByteArrayLiteral("Access-Control-Allow-Methods"),
@@ -266,7 +395,6 @@ void RelayServer::handleChannel(HttpConnection *c, const QByteArray &ns, const Q
                    {});
         return;
     }
-    const QueryParams query(r.query);
     const bool isReq = path.startsWith("req/");
     const bool isRes = path.startsWith("res/");
     const bool isGet = method == "GET";
@@ -300,10 +428,6 @@ void RelayServer::handleChannel(HttpConnection *c, const QByteArray &ns, const Q
 
     if (isReq || isRes) {
         const QByteArray id = path.mid(4);
-        if (id.isEmpty()) {
-            c->respondText(400, "Channel ID required");
-            return;
-        }
         if (isReq) {
             auto *w = new Waiter(Waiter::Role::Requester, ns + '/' + path, c);
             Message m;
@@ -312,7 +436,7 @@ void RelayServer::handleChannel(HttpConnection *c, const QByteArray &ns, const Q
             w->setMessage(m);
             w->setReqRes(ns, id);
             w->setTimeoutMs(timeoutMs);
-            waitFor(c, w);
+            waitFor(c, w, ticket);
             return;
         }
         if (isPost && query.has("reply")) {
@@ -328,7 +452,7 @@ void RelayServer::handleChannel(HttpConnection *c, const QByteArray &ns, const Q
             m.status = status;
             w->setMessage(m);
             w->setReplyTo(query.value("reply"));
-            waitFor(c, w);
+            waitFor(c, w, ticket);
             return;
         }
         auto *w = new Waiter(Waiter::Role::Responder, ns + "/res/" + id, c);
@@ -361,7 +485,7 @@ void RelayServer::handleChannel(HttpConnection *c, const QByteArray &ns, const Q
             w->setMessage(reply);
             w->setResponderKind(Waiter::ResponderKind::OneShot);
         }
-        waitFor(c, w);
+        waitFor(c, w, ticket);
         return;
     }
 
@@ -371,7 +495,11 @@ void RelayServer::handleChannel(HttpConnection *c, const QByteArray &ns, const Q
     if (isGet && bodyParam.isEmpty()) {
         auto *w = new Waiter(Waiter::Role::Consumer, key, c);
         w->setTimeoutMs(timeoutMs);
-        waitFor(c, w);
+        if (!EventStreams::prepareConsumer(c, r, query, path, w)) { // since=, stream=sse (PROTOCOL §4.1)
+            delete w;
+            return;
+        }
+        waitFor(c, w, ticket);
         return;
     }
     if (bodyParam.size() > m_settings.limits.maxBody) {
@@ -388,11 +516,22 @@ void RelayServer::handleChannel(HttpConnection *c, const QByteArray &ns, const Q
     w->setMessage(m);
     w->setMode(pubsub ? Waiter::Mode::Pubsub : Waiter::Mode::Queue);
     w->setTimeoutMs(timeoutMs);
-    waitFor(c, w);
+    waitFor(c, w, ticket);
 }
 
-void RelayServer::waitFor(HttpConnection *c, Waiter *w)
+void RelayServer::waitFor(HttpConnection *c, Waiter *w, const AccessGate::Ticket &ticket)
 {
+    if (m_gate && !m_gate->admitWaiter(c, w, ticket)) {
+        delete w;
+        return;
+    }
+    if (m_metrics) {
+        m_metrics->waiterSubmitted(w);
+    }
+    if (w->isStreaming()) {
+        m_events->run(c, w);
+        return;
+    }
     connect(w, &Waiter::answered, c, [this, c, w](const Answer &a) { onAnswered(c, w, a); });
     connect(c, &HttpConnection::drained, w, [w]() {
         w->delivered();
@@ -406,10 +545,25 @@ void RelayServer::onAnswered(HttpConnection *c, Waiter *w, const Answer &a)
     const Waiter::Role role = w->role();
     switch (a.kind) {
     case Answer::Kind::Message: {
+        if (role == Waiter::Role::Consumer && !a.message.id.isEmpty() && !a.gap) {
+            // A pubsub fan-out: every subscriber gets the same head, built once per message.
+            if (m_fanoutId != a.message.id) {
+                HeaderList headers = a.message.headers;
+                headers.append({QByteArrayLiteral("Patch-Id"), a.message.id});
+                headers.append({QByteArrayLiteral("Patch-Time"), QByteArray::number(a.message.time)});
+                m_fanoutResponse = HttpConnection::prepare(200, headers, a.message.body);
+                m_fanoutId = a.message.id;
+            }
+            c->respondPrepared(m_fanoutResponse);
+            break;
+        }
         HeaderList headers = a.message.headers;
         if (!a.message.id.isEmpty()) {
             headers.append({QByteArrayLiteral("Patch-Id"), a.message.id});
             headers.append({QByteArrayLiteral("Patch-Time"), QByteArray::number(a.message.time)});
+        }
+        if (a.gap) {
+            headers.append({QByteArrayLiteral("Patch-Gap"), QByteArrayLiteral("true")});
         }
         c->respond(role == Waiter::Role::Requester ? a.message.status : 200, headers, a.message.body);
         break;
@@ -461,6 +615,7 @@ void RelayServer::shutdown(int graceMs)
     m_stopping = true;
     m_http->stopAccepting();
     m_hub->shutdown();
+    m_tunnels->closeAll();
     QTimer::singleShot(graceMs, this, &RelayServer::stopped);
     auto *poll = new QTimer(this);
     connect(poll, &QTimer::timeout, this, &RelayServer::checkStopped);

@@ -32,12 +32,14 @@ enum class Id
     TrustedProxy,
     MetricsToken,
     MetricsPublic,
+    RateLimitLoopback,
     RateLimit,
     RateBurst,
     MaxWaitingPerIp,
     MaxWait,
     UploadStallTimeout,
     IdleTimeout,
+    TunnelIdleTimeout,
     ReplyTimeout,
     SwitchTimeout,
     ReplayCount,
@@ -84,12 +86,14 @@ constexpr Option OPTIONS[] = {
     {Id::TrustedProxy, u"trusted-proxy", Kind::List},
     {Id::MetricsToken, u"metrics-token", Kind::Secret, 0, u"METRICS_TOKEN"},
     {Id::MetricsPublic, u"metrics-public", Kind::Bool},
+    {Id::RateLimitLoopback, u"rate-limit-loopback", Kind::Bool},
     {Id::RateLimit, u"rate-limit", Kind::Double},
     {Id::RateBurst, u"rate-burst", Kind::Int, 1},
     {Id::MaxWaitingPerIp, u"max-waiting-per-ip", Kind::Int},
     {Id::MaxWait, u"max-wait", Kind::Duration},
     {Id::UploadStallTimeout, u"upload-stall-timeout", Kind::Duration, 1},
     {Id::IdleTimeout, u"idle-timeout", Kind::Duration, 1},
+    {Id::TunnelIdleTimeout, u"tunnel-idle-timeout", Kind::Duration},
     {Id::ReplyTimeout, u"reply-timeout", Kind::Duration, 1},
     {Id::SwitchTimeout, u"switch-timeout", Kind::Duration, 1},
     {Id::ReplayCount, u"replay-count", Kind::Int},
@@ -238,7 +242,7 @@ bool apply(ServerOptions &options, const Option &option, const Value &value, QSt
         if (!flag) {
             return fail(ServerOptions::tr("expected true or false"));
         }
-        options.metricsPublic = *flag;
+        (option.id == Id::MetricsPublic ? options.metricsPublic : options.rateLimitLoopback) = *flag;
         return true;
     }
     case Kind::Double: {
@@ -307,6 +311,9 @@ bool apply(ServerOptions &options, const Option &option, const Value &value, QSt
             break;
         case Id::IdleTimeout:
             options.idleTimeoutMs = *ms;
+            break;
+        case Id::TunnelIdleTimeout:
+            options.tunnelIdleTimeoutMs = *ms;
             break;
         case Id::ReplyTimeout:
             options.replyTimeoutMs = *ms;
@@ -627,7 +634,7 @@ QString ServerOptions::usage()
     return tr("Usage: patchworkd [start] [OPTION]...\n"
               "       patchworkd healthcheck [--url URL]\n"
               "       patchworkd check-config FILE...\n"
-              "       patchworkd tunnel WS-URL [--token T]\n"
+              "       patchworkd tunnel WS-URL [--token T | --token-file FILE] [--ca-file FILE]\n"
               "\n"
               "Runs the Patchwork HTTP relay: infinite HTTP channels for scripts.\n"
               "\n"
@@ -647,11 +654,15 @@ QString ServerOptions::usage()
               "  --rate-limit PER_S            public and hook requests per second and client (default 10;\n"
               "                                0 = no limit)\n"
               "  --rate-burst N                requests allowed at once above the rate (default 20)\n"
+              "  --rate-limit-loopback         also limit clients on this machine (off: local scripts and\n"
+              "                                benchmarks are not limited; proxied clients always are)\n"
               "  --max-waiting-per-ip N        waiting public and hook requests per client (default 256;\n"
               "                                0 = no limit)\n"
               "  --max-wait S                  bound on every wait (default 0 = none)\n"
               "  --upload-stall-timeout S      request body without progress (default 30)\n"
               "  --idle-timeout S              idle keep-alive connections (default 120)\n"
+              "  --tunnel-idle-timeout S       a /huproxy tunnel with no data either way (default 1h;\n"
+              "                                0 = no limit)\n"
               "  --reply-timeout S             a responder's reply (default 60)\n"
               "  --switch-timeout S            the reply of a double-clutch responder (default 30)\n"
               "  --replay-count N              pubsub messages kept per channel for replay (default 100)\n"

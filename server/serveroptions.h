@@ -49,12 +49,14 @@ public:
     QStringList trustedProxies = TrustedProxies::defaultCidrs(); // validated (TrustedProxies::parse)
     QString metricsToken; // empty = none
     bool metricsPublic = false;
+    bool rateLimitLoopback = false; // limit clients whose (resolved) address is loopback too
     double rateLimit = 10.0; // requests per second and client; 0 disables
     int rateBurst = 20; // >= 1
     int maxWaitingPerIp = 256; // 0 disables
     qint64 maxWaitMs = 0; // 0 = no server-wide bound
     qint64 uploadStallTimeoutMs = 30'000; // > 0
     qint64 idleTimeoutMs = 120'000; // > 0
+    qint64 tunnelIdleTimeoutMs = qint64(3600) * 1000; // no tunnel data either way (PROTOCOL §11); 0 = none
     qint64 replyTimeoutMs = 60'000; // > 0
     qint64 switchTimeoutMs = 30'000; // > 0
     int replayCount = 100; // 0 disables replay

@@ -24,9 +24,11 @@ QByteArray newRequestId()
 ChannelHub::ChannelHub(Clock *clock, QObject *parent)
     : QObject(parent)
     , m_clock(clock)
+    , m_replay(clock)
 {
     qRegisterMetaType<Patchwork::Answer>();
     connect(m_clock, &Clock::woke, this, &ChannelHub::onClockWoke);
+    connect(&m_replay, &ReplayBuffer::channelEmptied, this, &ChannelHub::onReplayEmptied);
     // Ids are unique on this server across restarts: a start-time prefix, then a counter.
     m_idPrefix = QByteArray::number(m_clock->unixMs(), 36) + '-';
 }
@@ -39,6 +41,7 @@ ChannelHub::~ChannelHub()
 void ChannelHub::setSettings(const Settings &settings)
 {
     m_settings = settings;
+    m_replay.setLimits(settings.replay);
 }
 
 const ChannelHub::Settings &ChannelHub::settings() const
@@ -59,6 +62,16 @@ qsizetype ChannelHub::channelCount() const
 qsizetype ChannelHub::waitingCount(Waiter::Role role) const
 {
     return m_waiting[size_t(role)];
+}
+
+qsizetype ChannelHub::streamCount() const
+{
+    return m_streams;
+}
+
+const ReplayBuffer *ChannelHub::replayBuffer() const
+{
+    return &m_replay;
 }
 
 qsizetype ChannelHub::inFlightCount() const
@@ -104,8 +117,9 @@ void ChannelHub::releaseChannel(Channel *ch)
 
 void ChannelHub::append(Channel *ch, Waiter *w, bool producers)
 {
-    Waiter *&head = producers ? ch->producersHead : ch->consumersHead;
-    Waiter *&tail = producers ? ch->producersTail : ch->consumersTail;
+    const bool streams = w->m_streaming;
+    Waiter *&head = streams ? ch->streamsHead : producers ? ch->producersHead : ch->consumersHead;
+    Waiter *&tail = streams ? ch->streamsTail : producers ? ch->producersTail : ch->consumersTail;
     w->m_channel = ch;
     w->m_prev = tail;
     w->m_next = nullptr;
@@ -115,13 +129,16 @@ void ChannelHub::append(Channel *ch, Waiter *w, bool producers)
         head = w;
     }
     tail = w;
-    if (!producers) {
+    if (streams) {
+        ++m_streams;
+    } else if (!producers) {
         ++ch->consumerCount;
     }
 }
 
 void ChannelHub::prepend(Channel *ch, Waiter *w, bool producers)
 {
+    Q_ASSERT(!w->m_streaming);
     Waiter *&head = producers ? ch->producersHead : ch->consumersHead;
     Waiter *&tail = producers ? ch->producersTail : ch->consumersTail;
     w->m_channel = ch;
@@ -145,8 +162,9 @@ void ChannelHub::unlink(Waiter *w)
         return;
     }
     const bool producers = w->m_role == Waiter::Role::Producer;
-    Waiter *&head = producers ? ch->producersHead : ch->consumersHead;
-    Waiter *&tail = producers ? ch->producersTail : ch->consumersTail;
+    const bool streams = w->m_streaming;
+    Waiter *&head = streams ? ch->streamsHead : producers ? ch->producersHead : ch->consumersHead;
+    Waiter *&tail = streams ? ch->streamsTail : producers ? ch->producersTail : ch->consumersTail;
     if (w->m_prev) {
         w->m_prev->m_next = w->m_next;
     } else {
@@ -157,7 +175,9 @@ void ChannelHub::unlink(Waiter *w)
     } else {
         tail = w->m_prev;
     }
-    if (!producers) {
+    if (streams) {
+        --m_streams;
+    } else if (!producers) {
         --ch->consumerCount;
     }
     w->m_channel = nullptr;
@@ -237,6 +257,19 @@ void ChannelHub::submit(Waiter *w)
 
 void ChannelHub::submitConsumer(Waiter *w)
 {
+    const std::unique_ptr<ReplaySince> since = std::move(w->m_since);
+    if (w->m_streaming) {
+        // An event stream joins its line first, then gets what it asked to replay.
+        append(channel(w->m_key), w, false);
+        makeWaiting(w);
+        if (since) {
+            replayToStream(w, *since);
+        }
+        return;
+    }
+    if (since && answerFromReplay(w, *since)) {
+        return;
+    }
     Channel *ch = channel(w->m_key);
     if (Waiter *producer = takeFront(ch, true)) {
         startDelivery(producer, w);
@@ -375,6 +408,7 @@ void ChannelHub::publish(Waiter *producer)
 {
     producer->m_message.id = nextMessageId();
     producer->m_message.time = m_clock->unixMs() / 1000;
+    storeForReplay(producer->m_key, producer->m_message);
     auto d = std::make_shared<Delivery>();
     d->source = producer;
     d->pubsub = true;
@@ -383,6 +417,7 @@ void ChannelHub::publish(Waiter *producer)
 
     QList<Waiter *> receivers;
     QList<Waiter *> requesters;
+    QList<Waiter *> streams;
     if (Channel *ch = findChannel(producer->m_key)) {
         receivers.reserve(ch->consumerCount);
         while (Waiter *w = takeFront(ch, false)) {
@@ -397,6 +432,9 @@ void ChannelHub::publish(Waiter *producer)
             w->m_delivery = d;
             receivers.append(w);
         }
+        for (Waiter *s = ch->streamsHead; s; s = s->m_next) {
+            streams.append(s);
+        }
         releaseChannel(ch);
     }
     d->pending = int(receivers.size()) + 1; // +1 until every receiver has been handed the message
@@ -407,6 +445,17 @@ void ChannelHub::publish(Waiter *producer)
     for (Waiter *w : std::as_const(receivers)) {
         w->answer(a);
     }
+    // Event streams stay in their line. Each counts as a receiver once its front end took the event
+    // (it did not drop the stream while handling it); nobody waits for the stream's socket to drain.
+    for (Waiter *s : std::as_const(streams)) {
+        if (s->m_state != Waiter::State::Waiting) {
+            continue; // left while the message was handed to others
+        }
+        s->answer(a);
+        if (s->m_state == Waiter::State::Waiting) {
+            ++d->ok;
+        }
+    }
     d->pending += int(requesters.size());
     for (Waiter *requester : std::as_const(requesters)) {
         deliverReply(requester, nullptr, producer->m_message, d);
@@ -415,6 +464,68 @@ void ChannelHub::publish(Waiter *producer)
         finishDelivery(d);
     }
 }
+
+// --- replay (PROTOCOL §4.1) --------------------------------------------------------------------------
+
+void ChannelHub::storeForReplay(const QByteArray &key, const Message &message)
+{
+    if (!m_replay.isEnabled()) {
+        return;
+    }
+    // Mark the channel first: if the message is too large to keep, the buffer reports the channel
+    // emptied at once, and onReplayEmptied() releases it again.
+    channel(key)->replay = true;
+    m_replay.append(key, message);
+}
+
+void ChannelHub::onReplayEmptied(const QByteArray &key)
+{
+    if (Channel *ch = findChannel(key)) {
+        ch->replay = false;
+        releaseChannel(ch);
+    }
+}
+
+bool ChannelHub::answerFromReplay(Waiter *w, const ReplaySince &since)
+{
+    const Channel *ch = findChannel(w->m_key);
+    if (!ch || !ch->replay) {
+        return false;
+    }
+    ReplayBuffer::Match match = m_replay.find(w->m_key, since, 1);
+    if (match.messages.isEmpty()) {
+        return false;
+    }
+    w->m_state = Waiter::State::Answered;
+    Answer a;
+    a.kind = Answer::Kind::Message;
+    a.message = match.messages.constFirst();
+    a.gap = match.gap;
+    w->answer(a);
+    return true;
+}
+
+void ChannelHub::replayToStream(Waiter *w, const ReplaySince &since)
+{
+    const Channel *ch = w->m_channel;
+    if (!ch || !ch->replay) {
+        return;
+    }
+    const ReplayBuffer::Match match = m_replay.find(w->m_key, since);
+    Answer a;
+    a.kind = Answer::Kind::Message;
+    a.gap = match.gap;
+    for (const Message &m : match.messages) {
+        if (w->m_state != Waiter::State::Waiting) {
+            return; // the stream was dropped or timed out meanwhile
+        }
+        a.message = m;
+        w->answer(a);
+        a.gap = false;
+    }
+}
+
+// --- request/response --------------------------------------------------------------------------------
 
 void ChannelHub::deliverRequest(Waiter *requester, Waiter *responder)
 {
@@ -734,6 +845,9 @@ void ChannelHub::shutdown()
             waiting.append(w->m_partner ? w->m_partner : w);
         }
         for (Waiter *w = ch->producersHead; w; w = w->m_next) {
+            waiting.append(w);
+        }
+        for (Waiter *w = ch->streamsHead; w; w = w->m_next) {
             waiting.append(w);
         }
     }

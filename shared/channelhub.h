@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "message.h"
+#include "replaybuffer.h"
 #include "waiter.h"
 
 namespace Patchwork
@@ -16,7 +17,8 @@ namespace Patchwork
 
 class Clock;
 
-// A channel's two waiting lines, kept as intrusive FIFO lists of waiters.
+// A channel's waiting lines, kept as intrusive FIFO lists of waiters: consumers, producers and event
+// streams (which stay in their line after each message). A channel also lives while it has replay data.
 struct Channel
 {
     QByteArray key;
@@ -24,11 +26,14 @@ struct Channel
     Waiter *consumersTail = nullptr;
     Waiter *producersHead = nullptr;
     Waiter *producersTail = nullptr;
+    Waiter *streamsHead = nullptr;
+    Waiter *streamsTail = nullptr;
     qsizetype consumerCount = 0;
+    bool replay = false; // the replay buffer holds messages of this channel
 
     bool isEmpty() const
     {
-        return !consumersHead && !producersHead;
+        return !consumersHead && !producersHead && !streamsHead && !replay;
     }
 };
 
@@ -56,6 +61,7 @@ public:
         qint64 replyTimeoutMs = 60'000;
         qint64 switchTimeoutMs = 30'000;
         qint64 maxWaitMs = 0; // server-wide bound on one wait, 0 = none
+        ReplayBuffer::Limits replay; // PROTOCOL §4.1
     };
 
     explicit ChannelHub(Clock *clock, QObject *parent = nullptr);
@@ -76,8 +82,12 @@ public:
     // Parties whose message is being written (the front end waits for these on shutdown).
     qsizetype inFlightCount() const;
 
+    // Live channels: with a waiting party or replay data.
     qsizetype channelCount() const;
+    // Waiting parties; event streams count as waiting consumers.
     qsizetype waitingCount(Waiter::Role role) const;
+    qsizetype streamCount() const;
+    const ReplayBuffer *replayBuffer() const;
 
 Q_SIGNALS:
     void channelCountChanged(qsizetype count);
@@ -103,6 +113,10 @@ private:
 
     void startDelivery(Waiter *producer, Waiter *consumer);
     void publish(Waiter *producer);
+    void storeForReplay(const QByteArray &key, const Message &message);
+    void onReplayEmptied(const QByteArray &key);
+    bool answerFromReplay(Waiter *consumer, const ReplaySince &since);
+    void replayToStream(Waiter *stream, const ReplaySince &since);
     void deliverRequest(Waiter *requester, Waiter *responder);
     void
     deliverReply(Waiter *requester, Waiter *source, const Message &reply, const std::shared_ptr<Delivery> &shared = {});
@@ -140,6 +154,8 @@ private:
     std::multimap<qint64, Waiter *> m_deadlines;
     std::array<qsizetype, 5> m_waiting{};
     qsizetype m_inFlight = 0;
+    qsizetype m_streams = 0;
+    ReplayBuffer m_replay;
 };
 
 } // namespace Patchwork

@@ -596,7 +596,7 @@ quint64 Notifier::send(const QString &user,
     qCDebug(lcNotify) << "sending notification" << id << "for" << pending.user << "via" << pending.backend;
     if (out.channel) {
         const QPointer<Notifier> self(this);
-        m_publisher(out.channelPath, out.body, [self, id](bool ok, const QString &reason) {
+        m_publisher(user, out.channelPath, out.body, [self, id](bool ok, const QString &reason) {
             // Always from the event loop, even when the publisher answers at once.
             if (!self) {
                 return;

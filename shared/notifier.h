@@ -43,7 +43,8 @@ public:
     using PublishDone = std::function<void(bool ok, QString error)>;
     // Publishes `json` in pubsub mode to `/u/<user>/<channelPath>`; `channelPath` has no leading `/`.
     // Calls `done` once, now or later.
-    using ChannelPublisher = std::function<void(const QString &channelPath, const QByteArray &json, PublishDone done)>;
+    using ChannelPublisher =
+        std::function<void(const QString &user, const QString &channelPath, const QByteArray &json, PublishDone done)>;
 
     static constexpr qint64 DefaultTimeoutMs = 10'000;
     // Upstream responses larger than this are cut off (the body is only read for error details).

@@ -2,6 +2,7 @@
 #include "waiter.h"
 
 #include "channelhub.h"
+#include "replaybuffer.h"
 
 namespace Patchwork
 {
@@ -70,6 +71,33 @@ void Waiter::setResponderKind(ResponderKind kind, const QByteArray &switchChanne
 void Waiter::setReplyTo(const QByteArray &requestId)
 {
     m_requestId = requestId;
+}
+
+void Waiter::setSince(const ReplaySince &since)
+{
+    if (since.kind == ReplaySince::Kind::None) {
+        m_since.reset();
+    } else {
+        m_since = std::make_unique<ReplaySince>(since);
+    }
+}
+
+void Waiter::setStreaming(bool streaming)
+{
+    m_streaming = streaming;
+}
+
+bool Waiter::isStreaming() const
+{
+    return m_streaming;
+}
+
+void Waiter::abandon()
+{
+    if (m_hub && (m_state == State::Waiting || m_state == State::InFlight || m_state == State::AwaitingReply)) {
+        m_hub->onAbandoned(this);
+    }
+    m_state = State::Answered;
 }
 
 void Waiter::delivered()

@@ -15,6 +15,7 @@ namespace Patchwork
 class ChannelHub;
 struct Channel;
 struct Delivery;
+struct ReplaySince;
 
 // What the engine tells a waiting party. The front end turns it into a response.
 struct Answer
@@ -35,6 +36,9 @@ struct Answer
     // SwitchTimeout: the channel name; the timeout in seconds is `seconds`.
     QByteArray detail;
     int seconds = 0;
+    // Message: a replayed message given because the since= id is not (or no longer) buffered
+    // (Patch-Gap: true, PROTOCOL §4.1).
+    bool gap = false;
 };
 
 // One waiting party: a request the front end keeps open until the engine answers it. The front end
@@ -84,9 +88,19 @@ public:
     void setReqRes(const QByteArray &ns, const QByteArray &id);
     void setResponderKind(ResponderKind kind, const QByteArray &switchChannel = {});
     void setReplyTo(const QByteArray &requestId); // repliers
+    // Consumers (PROTOCOL §4.1): resume from the channel's replay buffer. A consumer that matches
+    // buffered messages gets the oldest at once (a stream gets all of them, then waits).
+    void setSince(const ReplaySince &since);
+    // Consumers: an event stream, which stays in the channel's line after each message and is given
+    // every pubsub message published there (never queue messages) until it ends or leaves.
+    void setStreaming(bool streaming);
+    bool isStreaming() const;
 
     // The front end reports that the socket took the whole Message answer.
     void delivered();
+    // The front end reports that the party left (as destroying the waiter would), e.g. a dropped
+    // event stream whose connection is being closed; the waiter is told nothing more.
+    void abandon();
 
     bool isAnswered() const;
 
@@ -124,6 +138,8 @@ private:
     QByteArray m_switchChannel;
     QByteArray m_requestId;
     Message m_message;
+    std::unique_ptr<ReplaySince> m_since; // consumers, until submitted
+    bool m_streaming = false;
     qint64 m_timeoutMs = 0;
     qint64 m_deadline = -1;
     qint64 m_ownDeadline = -1; // ?timeout= (capped by max-wait), fixed at submit

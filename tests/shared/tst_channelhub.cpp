@@ -10,6 +10,7 @@
 #include "channelhub.h"
 #include "manualclock.h"
 #include "message.h"
+#include "replaybuffer.h"
 #include "waiter.h"
 
 using namespace Qt::StringLiterals;
@@ -18,6 +19,8 @@ using Patchwork::ChannelHub;
 using Patchwork::HeaderList;
 using Patchwork::ManualClock;
 using Patchwork::Message;
+using Patchwork::parseSince;
+using Patchwork::ReplayBuffer;
 using Patchwork::Waiter;
 
 namespace
@@ -128,9 +131,22 @@ struct Party
 // The engine driven the way the HTTP front end drives it, on a manual clock.
 struct Relay
 {
-    explicit Relay(const ChannelHub::Settings &settings = {})
+    // Replay buffers (PROTOCOL §4.1) stay off unless a test asks for them, so that channel counts show
+    // waiting parties only.
+    explicit Relay(const ChannelHub::Settings &settings = {}, bool replay = false)
     {
-        hub.setSettings(settings);
+        ChannelHub::Settings s = settings;
+        if (!replay) {
+            s.replay.count = 0;
+        }
+        hub.setSettings(s);
+    }
+
+    static ChannelHub::Settings replayLimits(const ReplayBuffer::Limits &limits)
+    {
+        ChannelHub::Settings s;
+        s.replay = limits;
+        return s;
     }
 
     Party *submit(std::unique_ptr<Waiter> waiter)
@@ -148,6 +164,25 @@ struct Relay
     Party *consumer(const QByteArray &key, int timeoutMs = 0)
     {
         auto w = std::make_unique<Waiter>(Role::Consumer, key);
+        w->setTimeoutMs(timeoutMs);
+        return submit(std::move(w));
+    }
+
+    // GET ?since=<since>.
+    Party *resumer(const QByteArray &key, QByteArrayView since, int timeoutMs = 0)
+    {
+        auto w = std::make_unique<Waiter>(Role::Consumer, key);
+        w->setSince(parseSince(since));
+        w->setTimeoutMs(timeoutMs);
+        return submit(std::move(w));
+    }
+
+    // GET ?stream=sse (optionally with since= or Last-Event-ID).
+    Party *stream(const QByteArray &key, QByteArrayView since = {}, int timeoutMs = 0)
+    {
+        auto w = std::make_unique<Waiter>(Role::Consumer, key);
+        w->setStreaming(true);
+        w->setSince(parseSince(since));
         w->setTimeoutMs(timeoutMs);
         return submit(std::move(w));
     }
@@ -234,6 +269,18 @@ struct Relay
                           + " producers=" + n(hub.waitingCount(Role::Producer)) + " requesters="
                           + n(hub.waitingCount(Role::Requester)) + " responders=" + n(hub.waitingCount(Role::Responder))
                           + " inFlight=" + n(hub.inFlightCount()));
+    }
+
+    // The bodies of every Message answer a party got, in order; a replayed gap is marked with '!'.
+    static QByteArrayList bodies(const Party *party)
+    {
+        QByteArrayList out;
+        for (const Answer &a : party->answers) {
+            if (a.kind == Kind::Message) {
+                out.append(a.gap ? "!" + a.message.body : a.message.body);
+            }
+        }
+        return out;
     }
 
     ManualClock clock;
@@ -326,6 +373,30 @@ private Q_SLOTS:
     void shutdownRefusesNewParties();
     void shutdownLateWaiters_data();
     void shutdownLateWaiters();
+
+    // Replay (PROTOCOL §4.1)
+    void replaySince_data();
+    void replaySince();
+    void replayGapAfterEviction();
+    void replayUnknownIdOnEmptyChannelWaits();
+    void replayResumeLosesNothing();
+    void replayChannelLiveUntilExpired();
+    void replayQueueMessagesNotKept();
+    void replayFlexiblePath();
+    void replayDisabled();
+    void replaySettingsApplyAtOnce();
+
+    // Event streams (PROTOCOL §4.1)
+    void streamGetsEveryMessage();
+    void streamCountsAsSubscriber();
+    void streamReplayThenLive_data();
+    void streamReplayThenLive();
+    void streamSkipsQueueMessages();
+    void streamDroppedWhileHandlingEvent();
+    void streamDroppedDuringReplay();
+    void streamLeaves();
+    void streamTimeout();
+    void streamShutdown();
 
     // Signals
     void channelCountChangedSignal();
@@ -2025,6 +2096,395 @@ void TestChannelHub::shutdownLateWaiters()
     }
     QCOMPARE(waiting->kinds(), "ShuttingDown"_ba);
     QCOMPARE(r.state(), IDLE);
+}
+
+// --- replay ------------------------------------------------------------------------------------------
+
+namespace
+{
+
+constexpr qint64 HOUR_MS = 3600 * 1000;
+
+// Publishes m1..m<n> on `key`, 10 s apart, nobody waiting; returns their ids.
+QByteArrayList publishSeries(Relay &r, const QByteArray &key, int n)
+{
+    QByteArrayList ids;
+    for (int i = 1; i <= n; ++i) {
+        if (i > 1) {
+            r.clock.advance(10'000);
+        }
+        Party *p = r.publisher(key, msg("m" + QByteArray::number(i), {{"Content-Type"_ba, "text/plain"_ba}}));
+        ids.append(p->last().message.id);
+    }
+    return ids;
+}
+
+// "#2" stands for the id of m2.
+QByteArray sinceValue(const QByteArray &since, const QByteArrayList &ids)
+{
+    return since.startsWith('#') ? ids.at(since.mid(1).toInt() - 1) : since;
+}
+
+} // namespace
+
+void TestChannelHub::replaySince_data()
+{
+    QTest::addColumn<QByteArray>("since");
+    QTest::addColumn<QByteArray>("expected"); // empty: the consumer waits
+
+    // m1..m5 were published at Unix seconds 1700000001, ...011, ...021, ...031, ...041 (now).
+    QTest::addRow("not given") << ""_ba
+                               << ""_ba;
+    QTest::addRow("all") << "all"_ba
+                         << "m1"_ba;
+    QTest::addRow("after m1") << "#1"_ba
+                              << "m2"_ba;
+    QTest::addRow("after m4") << "#4"_ba
+                              << "m5"_ba;
+    QTest::addRow("after the newest") << "#5"_ba
+                                      << ""_ba;
+    QTest::addRow("unknown id") << "unknown-1"_ba
+                                << "!m1"_ba;
+    QTest::addRow("unix seconds of m3") << "1700000021"_ba
+                                        << "m3"_ba;
+    QTest::addRow("unix seconds after m3") << "1700000022"_ba
+                                           << "m4"_ba;
+    QTest::addRow("unix seconds in the future") << "1700000042"_ba
+                                                << ""_ba;
+    QTest::addRow("15 s ago") << "15s"_ba
+                              << "m4"_ba;
+    QTest::addRow("1 m ago") << "1m"_ba
+                             << "m1"_ba;
+}
+
+void TestChannelHub::replaySince()
+{
+    QFETCH(QByteArray, since);
+    QFETCH(QByteArray, expected);
+    Relay r({}, true);
+    const QByteArray key = "public/pubsub/r"_ba;
+    const QByteArrayList ids = publishSeries(r, key, 5);
+    QCOMPARE(r.state(), "channels=1 consumers=0 producers=0 requesters=0 responders=0 inFlight=0"_ba);
+
+    Party *c = r.resumer(key, sinceValue(since, ids));
+    if (expected.isEmpty()) {
+        QCOMPARE(c->kinds(), ""_ba); // waits as usual
+        QCOMPARE(r.state(), "channels=1 consumers=1 producers=0 requesters=0 responders=0 inFlight=0"_ba);
+        Party *p = r.publisher(key, msg("m6"_ba));
+        QCOMPARE(Relay::bodies(c), QByteArrayList{"m6"_ba});
+        c->delivered();
+        QCOMPARE(p->kinds(), "Done"_ba);
+        QCOMPARE(p->last().subscribers, 1);
+        return;
+    }
+    // Answered at once, inside submit(), with the oldest matching message and its id and time.
+    QCOMPARE(c->kinds(), "Message"_ba);
+    QCOMPARE(Relay::bodies(c), QByteArrayList{expected});
+    const int n = expected.back() - '0';
+    QCOMPARE(c->received().id, ids.at(n - 1));
+    QCOMPARE(c->received().time, qint64(1'700'000'001 + 10 * (n - 1)));
+    QCOMPARE(c->received().header("Content-Type"), "text/plain"_ba);
+    c->delivered(); // nobody waits for this outcome
+    QCOMPARE(r.state(), "channels=1 consumers=0 producers=0 requesters=0 responders=0 inFlight=0"_ba);
+}
+
+void TestChannelHub::replayGapAfterEviction()
+{
+    Relay r(Relay::replayLimits({3, HOUR_MS, 1 << 20, 1 << 24}), true);
+    const QByteArray key = "public/pubsub/g"_ba;
+    const QByteArrayList ids = publishSeries(r, key, 5);
+    QCOMPARE(Relay::bodies(r.resumer(key, ids.at(0))), QByteArrayList{"!m3"_ba}); // m1, m2 evicted: m2 missed
+    QCOMPARE(Relay::bodies(r.resumer(key, ids.at(1))), QByteArrayList{"m3"_ba}); // the newest evicted: no gap
+    QCOMPARE(Relay::bodies(r.resumer(key, ids.at(2))), QByteArrayList{"m4"_ba});
+}
+
+void TestChannelHub::replayUnknownIdOnEmptyChannelWaits()
+{
+    Relay r({}, true);
+    const QByteArray key = "public/pubsub/empty"_ba;
+    Party *c = r.resumer(key, "lost-id");
+    QCOMPARE(c->kinds(), ""_ba);
+    r.publisher(key, msg("next"_ba));
+    QCOMPARE(Relay::bodies(c), QByteArrayList{"next"_ba}); // no gap: nothing was buffered to compare with
+}
+
+void TestChannelHub::replayResumeLosesNothing()
+{
+    // A subscriber loop that reconnects with since=<last id> gets every message, including the three
+    // published while it was away, exactly once and in order.
+    Relay r({}, true);
+    const QByteArray key = "public/pubsub/loop"_ba;
+    QByteArrayList received;
+    QByteArray last;
+    Party *c = r.resumer(key, last);
+    Party *p1 = r.publisher(key, msg("m1"_ba));
+    QCOMPARE(c->kinds(), "Message"_ba);
+    c->delivered();
+    QCOMPARE(p1->last().subscribers, 1);
+    received.append(c->received().body);
+    last = c->received().id;
+
+    for (int i = 2; i <= 4; ++i) { // the subscriber is away
+        QCOMPARE(r.publisher(key, msg("m" + QByteArray::number(i)))->last().subscribers, 0);
+    }
+    for (;;) {
+        c = r.resumer(key, last);
+        if (c->answers.isEmpty()) {
+            break; // caught up: it waits
+        }
+        QVERIFY(!c->last().gap);
+        received.append(c->received().body);
+        last = c->received().id;
+    }
+    QCOMPARE(received, (QByteArrayList{"m1"_ba, "m2"_ba, "m3"_ba, "m4"_ba}));
+    r.publisher(key, msg("m5"_ba));
+    QCOMPARE(Relay::bodies(c), QByteArrayList{"m5"_ba});
+}
+
+void TestChannelHub::replayChannelLiveUntilExpired()
+{
+    Relay r(Relay::replayLimits({100, 60'000, 1 << 20, 1 << 24}), true);
+    QSignalSpy counts(&r.hub, &ChannelHub::channelCountChanged);
+    Party *p = r.publisher("public/pubsub/kept"_ba, msg("m"_ba));
+    QCOMPARE(p->last().subscribers, 0);
+    QCOMPARE(r.hub.channelCount(), 1);
+    QCOMPARE(counts.size(), 1);
+    r.clock.advance(59'999);
+    QCOMPARE(r.hub.channelCount(), 1);
+    QCOMPARE(Relay::bodies(r.resumer("public/pubsub/kept"_ba, "all")), QByteArrayList{"m"_ba});
+    r.clock.advance(1);
+    QCOMPARE(r.hub.channelCount(), 0);
+    QCOMPARE(counts.size(), 2);
+    QCOMPARE(counts.last().at(0).value<qsizetype>(), 0);
+    Party *late = r.resumer("public/pubsub/kept"_ba, "all");
+    QCOMPARE(late->kinds(), ""_ba);
+    late->leave();
+    QCOMPARE(r.state(), IDLE);
+    QCOMPARE(r.hub.replayBuffer()->totalBytes(), 0);
+}
+
+void TestChannelHub::replayQueueMessagesNotKept()
+{
+    Relay r({}, true);
+    const QByteArray flex = "public/flex"_ba;
+    Party *c = r.consumer(flex);
+    Party *q = r.producer(flex, msg("queued"_ba));
+    c->delivered();
+    QCOMPARE(q->kinds(), "Done"_ba);
+    QCOMPARE(r.state(), IDLE); // nothing kept of a queue message
+
+    // On a flexible path the mode is the producer's: pubsub messages are kept, queue messages never.
+    r.publisher(flex, msg("published"_ba));
+    r.producer(flex, msg("queued again"_ba), Waiter::Mode::Queue, 1000);
+    QCOMPARE(Relay::bodies(r.resumer(flex, "all")), QByteArrayList{"published"_ba});
+    Party *c2 = r.consumer(flex); // a plain consumer takes the waiting queue message
+    QCOMPARE(Relay::bodies(c2), QByteArrayList{"queued again"_ba});
+}
+
+void TestChannelHub::replayFlexiblePath()
+{
+    // since= works on any key that has pubsub messages, e.g. GET /public/x?since=all.
+    Relay r({}, true);
+    r.publisher("public/x"_ba, msg("one"_ba));
+    r.publisher("public/x"_ba, msg("two"_ba));
+    Party *c = r.resumer("public/x"_ba, "all");
+    QCOMPARE(Relay::bodies(c), QByteArrayList{"one"_ba});
+    QCOMPARE(Relay::bodies(r.resumer("public/x"_ba, c->received().id)), QByteArrayList{"two"_ba});
+    QCOMPARE(r.resumer("public/other"_ba, "all")->kinds(), ""_ba); // keys are exact
+}
+
+void TestChannelHub::replayDisabled()
+{
+    Relay r; // replay off
+    r.publisher("public/pubsub/off"_ba, msg("gone"_ba));
+    QCOMPARE(r.state(), IDLE);
+    Party *c = r.resumer("public/pubsub/off"_ba, "all");
+    QCOMPARE(c->kinds(), ""_ba);
+    c->leave();
+    QCOMPARE(r.state(), IDLE);
+}
+
+void TestChannelHub::replaySettingsApplyAtOnce()
+{
+    Relay r({}, true);
+    const QByteArray key = "public/pubsub/s"_ba;
+    publishSeries(r, key, 3);
+    QCOMPARE(r.hub.channelCount(), 1);
+    r.hub.setSettings(Relay::replayLimits({0, HOUR_MS, 1 << 20, 1 << 24})); // reload with replay off
+    QCOMPARE(r.state(), IDLE);
+    r.hub.setSettings(Relay::replayLimits({2, HOUR_MS, 1 << 20, 1 << 24}));
+    publishSeries(r, key, 3);
+    QCOMPARE(Relay::bodies(r.resumer(key, "all")), QByteArrayList{"m2"_ba});
+}
+
+// --- event streams -----------------------------------------------------------------------------------
+
+void TestChannelHub::streamGetsEveryMessage()
+{
+    Relay r;
+    const QByteArray key = "public/pubsub/live"_ba;
+    Party *s = r.stream(key);
+    QCOMPARE(s->kinds(), ""_ba);
+    QCOMPARE(r.hub.streamCount(), 1);
+    QCOMPARE(r.state(), "channels=1 consumers=1 producers=0 requesters=0 responders=0 inFlight=0"_ba);
+    QByteArrayList ids;
+    for (int i = 1; i <= 3; ++i) {
+        Party *p = r.publisher(key, msg("m" + QByteArray::number(i)));
+        // The publisher is answered at once: a stream counts when it is handed the event.
+        QCOMPARE(p->kinds(), "Done"_ba);
+        QCOMPARE(p->last().subscribers, 1);
+        ids.append(p->last().message.id);
+    }
+    QCOMPARE(Relay::bodies(s), (QByteArrayList{"m1"_ba, "m2"_ba, "m3"_ba}));
+    for (int i = 0; i < 3; ++i) {
+        QCOMPARE(s->answers.at(i).message.id, ids.at(i));
+    }
+    QCOMPARE(r.state(), "channels=1 consumers=1 producers=0 requesters=0 responders=0 inFlight=0"_ba);
+    s->delivered(); // drained: changes nothing for a stream
+    QCOMPARE(r.hub.streamCount(), 1);
+    s->leave();
+    QCOMPARE(r.hub.streamCount(), 0);
+    QCOMPARE(r.state(), IDLE);
+}
+
+void TestChannelHub::streamCountsAsSubscriber()
+{
+    Relay r;
+    const QByteArray key = "public/pubsub/mixed"_ba;
+    Party *s1 = r.stream(key);
+    Party *c = r.consumer(key);
+    Party *s2 = r.stream(key);
+    QCOMPARE(r.hub.waitingCount(Role::Consumer), 3);
+    Party *p = r.publisher(key, msg("hello"_ba));
+    QCOMPARE(Relay::bodies(s1), QByteArrayList{"hello"_ba});
+    QCOMPARE(Relay::bodies(s2), QByteArrayList{"hello"_ba});
+    QCOMPARE(Relay::bodies(c), QByteArrayList{"hello"_ba});
+    QVERIFY(s1->received().body.isSharedWith(c->received().body)); // one body for all
+    QCOMPARE(p->kinds(), ""_ba); // the long-polling consumer has not drained yet
+    c->delivered();
+    QCOMPARE(p->kinds(), "Done"_ba);
+    QCOMPARE(p->last().subscribers, 3);
+    QCOMPARE(r.hub.waitingCount(Role::Consumer), 2);
+}
+
+void TestChannelHub::streamReplayThenLive_data()
+{
+    QTest::addColumn<QByteArray>("since");
+    QTest::addColumn<QByteArrayList>("expected");
+    QTest::addRow("not given") << ""_ba << QByteArrayList{"live"_ba};
+    QTest::addRow("all") << "all"_ba << QByteArrayList{"m1"_ba, "m2"_ba, "m3"_ba, "live"_ba};
+    QTest::addRow("after m1") << "#1"_ba << QByteArrayList{"m2"_ba, "m3"_ba, "live"_ba};
+    QTest::addRow("after the newest") << "#3"_ba << QByteArrayList{"live"_ba};
+    QTest::addRow("unknown id") << "nope"_ba << QByteArrayList{"!m1"_ba, "m2"_ba, "m3"_ba, "live"_ba};
+    QTest::addRow("unix seconds") << "1700000011"_ba << QByteArrayList{"m2"_ba, "m3"_ba, "live"_ba};
+    QTest::addRow("duration") << "5s"_ba << QByteArrayList{"m3"_ba, "live"_ba};
+}
+
+void TestChannelHub::streamReplayThenLive()
+{
+    QFETCH(QByteArray, since);
+    QFETCH(QByteArrayList, expected);
+    Relay r({}, true);
+    const QByteArray key = "public/pubsub/rs"_ba;
+    const QByteArrayList ids = publishSeries(r, key, 3);
+    Party *s = r.stream(key, sinceValue(since, ids));
+    QCOMPARE(r.hub.streamCount(), 1);
+    Party *p = r.publisher(key, msg("live"_ba));
+    QCOMPARE(p->last().subscribers, 1);
+    QCOMPARE(Relay::bodies(s), expected);
+}
+
+void TestChannelHub::streamSkipsQueueMessages()
+{
+    Relay r;
+    const QByteArray flex = "public/flex"_ba;
+    Party *s = r.stream(flex);
+    Party *q = r.producer(flex, msg("for one consumer"_ba));
+    QCOMPARE(q->kinds(), ""_ba); // a stream never takes a queue message
+    QCOMPARE(r.state(), "channels=1 consumers=1 producers=1 requesters=0 responders=0 inFlight=0"_ba);
+    Party *c = r.consumer(flex);
+    QCOMPARE(Relay::bodies(c), QByteArrayList{"for one consumer"_ba});
+    r.publisher(flex, msg("for everyone"_ba));
+    QCOMPARE(Relay::bodies(s), QByteArrayList{"for everyone"_ba});
+}
+
+void TestChannelHub::streamDroppedWhileHandlingEvent()
+{
+    // The front end drops a stream whose client stopped reading while it handles an event: that
+    // stream does not count, and the others are not affected.
+    Relay r;
+    const QByteArray key = "public/pubsub/slow"_ba;
+    Party *slow = r.stream(key);
+    Party *fine = r.stream(key);
+    QObject::connect(
+        slow->waiter.get(), &Waiter::answered, slow->waiter.get(), [slow](const Answer &) { slow->waiter->abandon(); });
+    Party *p = r.publisher(key, msg("one"_ba));
+    QCOMPARE(p->last().subscribers, 1);
+    QCOMPARE(r.hub.streamCount(), 1);
+    Party *p2 = r.publisher(key, msg("two"_ba));
+    QCOMPARE(p2->last().subscribers, 1);
+    QCOMPARE(Relay::bodies(slow), QByteArrayList{"one"_ba});
+    QCOMPARE(Relay::bodies(fine), (QByteArrayList{"one"_ba, "two"_ba}));
+    slow->leave(); // the connection goes later: nothing more happens
+    fine->leave();
+    QCOMPARE(r.state(), IDLE);
+}
+
+void TestChannelHub::streamDroppedDuringReplay()
+{
+    Relay r({}, true);
+    const QByteArray key = "public/pubsub/replaydrop"_ba;
+    publishSeries(r, key, 3);
+    auto w = std::make_unique<Waiter>(Role::Consumer, key);
+    w->setStreaming(true);
+    w->setSince(parseSince("all"));
+    Waiter *raw = w.get();
+    QObject::connect(raw, &Waiter::answered, raw, [raw](const Answer &) { raw->abandon(); });
+    Party *s = r.submit(std::move(w));
+    QCOMPARE(Relay::bodies(s), QByteArrayList{"m1"_ba});
+    QCOMPARE(r.hub.streamCount(), 0);
+    QCOMPARE(r.state(), "channels=1 consumers=0 producers=0 requesters=0 responders=0 inFlight=0"_ba);
+}
+
+void TestChannelHub::streamLeaves()
+{
+    Relay r;
+    const QByteArray key = "public/pubsub/bye"_ba;
+    Party *a = r.stream(key);
+    Party *b = r.stream(key);
+    a->leave();
+    QCOMPARE(r.publisher(key, msg("x"_ba))->last().subscribers, 1);
+    b->leave();
+    QCOMPARE(r.state(), IDLE);
+    QCOMPARE(r.publisher(key, msg("y"_ba))->last().subscribers, 0);
+}
+
+void TestChannelHub::streamTimeout()
+{
+    Relay r;
+    const QByteArray key = "public/pubsub/t"_ba;
+    Party *s = r.stream(key, {}, 5000);
+    r.clock.advance(2000);
+    r.publisher(key, msg("before"_ba));
+    r.clock.advance(2999);
+    QCOMPARE(s->kinds(), "Message"_ba);
+    r.clock.advance(1); // ?timeout= counts from the start of the stream
+    QCOMPARE(s->kinds(), "Message,Timeout"_ba);
+    QCOMPARE(r.hub.streamCount(), 0);
+    QCOMPARE(r.state(), IDLE);
+    QCOMPARE(r.publisher(key, msg("after"_ba))->last().subscribers, 0);
+}
+
+void TestChannelHub::streamShutdown()
+{
+    Relay r;
+    Party *s = r.stream("public/pubsub/sd"_ba);
+    r.hub.shutdown();
+    QCOMPARE(s->kinds(), "ShuttingDown"_ba);
+    QCOMPARE(r.hub.streamCount(), 0);
+    QCOMPARE(r.state(), IDLE);
+    Party *late = r.stream("public/pubsub/sd"_ba);
+    QCOMPARE(late->kinds(), "ShuttingDown"_ba);
 }
 
 // --- signals -----------------------------------------------------------------------------------------

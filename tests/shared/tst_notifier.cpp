@@ -569,11 +569,12 @@ void TestNotifier::channel()
 
     QStringList paths;
     QList<QByteArray> bodies;
-    m_notifier->setChannelPublisher([&](const QString &p, const QByteArray &json, const Notifier::PublishDone &done) {
-        paths.append(p);
-        bodies.append(json);
-        done(true, {}); // at once: the result must still come from the event loop
-    });
+    m_notifier->setChannelPublisher(
+        [&](const QString &, const QString &p, const QByteArray &json, const Notifier::PublishDone &done) {
+            paths.append(p);
+            bodies.append(json);
+            done(true, {}); // at once: the result must still come from the event loop
+        });
     Notification n = makeNotification(Notification::Type::Plain, u"Title"_s);
     n.click = u"https://example.org"_s;
     const auto result = sendAndWait(u"channel"_s, {{u"path"_s, path}}, n);
@@ -587,9 +588,10 @@ void TestNotifier::channel()
 
 void TestNotifier::channelFailure()
 {
-    m_notifier->setChannelPublisher([](const QString &, const QByteArray &, const Notifier::PublishDone &done) {
-        QTimer::singleShot(0, [done] { done(false, u"channel full\nsecond line"_s); });
-    });
+    m_notifier->setChannelPublisher(
+        [](const QString &, const QString &, const QByteArray &, const Notifier::PublishDone &done) {
+            QTimer::singleShot(0, [done] { done(false, u"channel full\nsecond line"_s); });
+        });
     const auto result = sendAndWait(u"channel"_s, {{u"path"_s, u"desk"_s}}, makeNotification());
     QVERIFY(result);
     QCOMPARE(result->status, 502);
@@ -600,7 +602,9 @@ void TestNotifier::channelTimeout()
 {
     Notifier::PublishDone pending;
     m_notifier->setChannelPublisher(
-        [&](const QString &, const QByteArray &, const Notifier::PublishDone &done) { pending = done; });
+        [&](const QString &, const QString &, const QByteArray &, const Notifier::PublishDone &done) {
+            pending = done;
+        });
     QCOMPARE(m_notifier->timeoutMs(), 10'000);
     QSignalSpy spy(m_notifier.get(), &Notifier::finished);
     m_notifier->send(u"alice"_s, u"channel"_s, {{u"path"_s, u"desk"_s}}, makeNotification());
@@ -820,7 +824,9 @@ void TestNotifier::invalidConfig()
     QFETCH(bool, checkPasses);
 
     m_notifier->setChannelPublisher(
-        [](const QString &, const QByteArray &, const Notifier::PublishDone &done) { done(true, {}); });
+        [](const QString &, const QString &, const QByteArray &, const Notifier::PublishDone &done) {
+            done(true, {});
+        });
     const QString message = u"Invalid notification backend configuration: "_s + what;
     const auto result = sendAndWait(type, config, makeNotification());
     QVERIFY(result);
