@@ -6,6 +6,10 @@ namespace Patchwork::Server
 
 QByteArray removeDotSegments(QByteArrayView input)
 {
+    // Almost every path has no dot segment: then it is its own result.
+    if (!input.startsWith('.') && !input.contains("/.")) {
+        return input.toByteArray();
+    }
     QByteArray in = input.toByteArray();
     QByteArray out;
     out.reserve(in.size());

@@ -314,6 +314,19 @@ struct TokenSlot
     TokenEntry entry;
 };
 
+// Equal bytes, in a time that depends on the lengths only.
+static bool sameBytes(QByteArrayView a, QByteArrayView b)
+{
+    if (a.size() != b.size()) {
+        return false;
+    }
+    unsigned char diff = 0;
+    for (qsizetype i = 0; i < a.size(); ++i) {
+        diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+    }
+    return diff == 0;
+}
+
 class UserConfigPrivate
 {
 public:
@@ -324,6 +337,10 @@ public:
     StringIndex hashed; // raw SHA-256 digest => index in tokens
     QString ntfyType;
     QVariantMap ntfyConfig;
+    // The last token found through a hashed key, so that a client repeating its token (the usual
+    // case) does not pay a SHA-256 per request. Compared in constant time.
+    mutable QByteArray lastHashedToken;
+    mutable qsizetype lastHashedIndex = -1;
 
     // Rebuilds the lookup tables; fails (naming the index of the offending key) on a malformed
     // hashed key or two keys that name the same token.
@@ -334,6 +351,8 @@ bool UserConfigPrivate::rebuildIndex(qsizetype *badIndex, QString *reason)
 {
     literal.clear();
     hashed.clear();
+    lastHashedToken.clear();
+    lastHashedIndex = -1;
     std::unordered_set<std::string> digests;
     for (qsizetype i = 0; i < tokens.size(); ++i) {
         const QString &key = tokens.at(i).key;
@@ -675,10 +694,15 @@ const TokenEntry *UserConfig::findToken(QByteArrayView token) const
     if (d->hashed.empty()) {
         return nullptr;
     }
+    if (d->lastHashedIndex >= 0 && sameBytes(d->lastHashedToken, token)) {
+        return &d->tokens.at(d->lastHashedIndex).entry;
+    }
     QCryptographicHash hash(QCryptographicHash::Sha256);
     hash.addData(token);
     const QByteArrayView digest = hash.resultView();
     if (const auto it = d->hashed.find(std::string_view(digest.data(), size_t(digest.size()))); it != d->hashed.end()) {
+        d->lastHashedToken = token.toByteArray();
+        d->lastHashedIndex = qsizetype(it->second);
         return &d->tokens.at(it->second).entry;
     }
     return nullptr;

@@ -196,6 +196,23 @@ void TestUserConfig::hashedKeys()
     QVERIFY(config->findToken(token));
     QVERIFY(!config->findToken("s3cr3t-token-valuE"));
     QVERIFY(!config->findToken(key.toUtf8()));
+
+    // Repeated lookups (answered from the last match) and alternating tokens give the same entries.
+    const QByteArray other = "another-token";
+    const QByteArray yaml2 = "tokens:\n  \"" + key.toUtf8() + "\":\n    GET: [\"/a\"]\n  \""
+                             + UserConfig::hashedKey(other).toUtf8() + "\":\n    GET: [\"/b\"]\n";
+    const auto two = UserConfig::parse(yaml2, u"config.yaml"_s, &error);
+    QVERIFY2(two, qPrintable(error));
+    const TokenEntry *first = two->findToken(token);
+    const TokenEntry *second = two->findToken(other);
+    QVERIFY(first && second && first != second);
+    for (int i = 0; i < 3; ++i) {
+        QCOMPARE(two->findToken(token), first);
+        QCOMPARE(two->findToken(token), first);
+        QCOMPARE(two->findToken(other), second);
+        QVERIFY(!two->findToken("s3cr3t-token-valuX"));
+        QVERIFY(!two->findToken(token.left(token.size() - 1)));
+    }
 }
 
 void TestUserConfig::parseErrors_data()
