@@ -26,18 +26,19 @@ install_missing() {
     fi
 }
 
+# configure_and_build [TARGET]: everything, or just TARGET.
 configure_and_build() {
     local werror=OFF
     [[ "${CI:-}" == "true" ]] && werror=ON
     cmake -S "$here" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_COMPILE_WARNING_AS_ERROR="$werror" >/dev/null
-    cmake --build "$build" --parallel "$(nproc)"
+    cmake --build "$build" --parallel "$(nproc)" ${1:+--target "$1"}
 }
 
 case "$mode" in
 run)
     shift
     install_missing
-    configure_and_build
+    configure_and_build patchworkd
     echo "Starting patchworkd on http://localhost:8080 (Ctrl-C stops it)"
     exec "$build/bin/patchworkd" start --port 8080 "$@"
     ;;
