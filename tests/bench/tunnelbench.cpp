@@ -31,7 +31,7 @@
 
 #include <sys/resource.h>
 
-#include "websocketcodec.h"
+#include "protocol/websocketcodec.h"
 
 using namespace Qt::StringLiterals;
 using Patchwork::Server::WebSocketCodec;

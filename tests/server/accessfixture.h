@@ -15,15 +15,15 @@
 #include <memory>
 #include <vector>
 
-#include "accessgate.h"
-#include "clock.h"
-#include "configsource.h"
-#include "directoryconfigsource.h"
-#include "hooksecret.h"
-#include "metrics.h"
-#include "relayserver.h"
+#include "access/configsource.h"
+#include "access/directoryconfigsource.h"
+#include "access/hooksecret.h"
+#include "relay/accessgate.h"
+#include "relay/relayserver.h"
 #include "testhttpclient.h"
 #include "testutil.h"
+#include "util/clock.h"
+#include "util/metrics.h"
 
 namespace Patchwork::Test
 {

@@ -5,10 +5,10 @@
 
 #include <memory>
 
-#include "clock.h"
-#include "relayserver.h"
+#include "relay/relayserver.h"
 #include "testhttpclient.h"
 #include "testutil.h"
+#include "util/clock.h"
 
 using namespace Patchwork;
 using namespace Patchwork::Server;

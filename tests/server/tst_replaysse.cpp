@@ -11,12 +11,12 @@
 #include <functional>
 #include <memory>
 
-#include "clock.h"
-#include "eventstreams.h"
 #include "manualclock.h"
-#include "relayserver.h"
+#include "relay/eventstreams.h"
+#include "relay/relayserver.h"
 #include "testhttpclient.h"
 #include "testutil.h"
+#include "util/clock.h"
 
 using namespace Qt::StringLiterals;
 using namespace Patchwork;

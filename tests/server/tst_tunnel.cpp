@@ -29,16 +29,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "directoryconfigsource.h"
+#include "access/directoryconfigsource.h"
+#include "daemon/serveroptions.h"
+#include "daemon/tunnelclient.h"
 #include "manualclock.h"
-#include "metrics.h"
-#include "relayserver.h"
-#include "serveroptions.h"
+#include "protocol/websocketcodec.h"
+#include "relay/relayserver.h"
 #include "testhttpclient.h"
 #include "testutil.h"
-#include "tunnelclient.h"
-#include "tunnelserver.h"
-#include "websocketcodec.h"
+#include "tunnel/tunnelserver.h"
+#include "util/metrics.h"
 
 using namespace Qt::StringLiterals;
 using namespace Patchwork;

@@ -8,9 +8,9 @@
 
 #include <memory>
 
+#include "access/userconfig.h"
 #include "accessfixture.h"
 #include "manualclock.h"
-#include "userconfig.h"
 
 using namespace Patchwork;
 using namespace Patchwork::Server;

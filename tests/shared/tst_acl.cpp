@@ -3,7 +3,7 @@
 #include <QTest>
 #include <QTimeZone>
 
-#include "acl.h"
+#include "access/acl.h"
 
 using namespace Qt::StringLiterals;
 using Patchwork::AclAction;

@@ -7,11 +7,11 @@
 #include <QSignalSpy>
 #include <QTest>
 
-#include "channelhub.h"
+#include "engine/channelhub.h"
+#include "engine/message.h"
+#include "engine/replaybuffer.h"
+#include "engine/waiter.h"
 #include "manualclock.h"
-#include "message.h"
-#include "replaybuffer.h"
-#include "waiter.h"
 
 using namespace Qt::StringLiterals;
 using Patchwork::Answer;

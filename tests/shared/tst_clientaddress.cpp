@@ -2,7 +2,7 @@
 #include <QRegularExpression>
 #include <QTest>
 
-#include "clientaddress.h"
+#include "access/clientaddress.h"
 
 using namespace Qt::StringLiterals;
 using Patchwork::TrustedProxies;

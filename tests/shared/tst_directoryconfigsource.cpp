@@ -8,7 +8,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 
-#include "directoryconfigsource.h"
+#include "access/directoryconfigsource.h"
 #include "testutil.h"
 
 using namespace Qt::StringLiterals;

@@ -4,7 +4,7 @@
 #include <QRegularExpression>
 #include <QTest>
 
-#include "duration.h"
+#include "util/duration.h"
 
 using namespace Qt::StringLiterals;
 

@@ -13,7 +13,7 @@
 #include <QTest>
 #include <QTimer>
 
-#include "forgejoconfigsource.h"
+#include "access/forgejoconfigsource.h"
 #include "manualclock.h"
 #include "testutil.h"
 

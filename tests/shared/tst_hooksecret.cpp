@@ -10,7 +10,7 @@
 
 #include <sys/stat.h>
 
-#include "hooksecret.h"
+#include "access/hooksecret.h"
 
 using namespace Qt::StringLiterals;
 using Patchwork::HookSecret;

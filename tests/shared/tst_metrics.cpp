@@ -4,7 +4,7 @@
 #include <QRegularExpression>
 #include <QTest>
 
-#include "metrics.h"
+#include "util/metrics.h"
 
 using namespace Qt::StringLiterals;
 using Patchwork::MetricAuthResult;

@@ -7,7 +7,7 @@
 #include <QUrl>
 #include <QUrlQuery>
 
-#include "notification.h"
+#include "notify/notification.h"
 
 using namespace Qt::StringLiterals;
 using Patchwork::Notification;

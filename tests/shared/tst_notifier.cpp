@@ -21,8 +21,8 @@
 #include <QTimer>
 
 #include "manualclock.h"
-#include "notification.h"
-#include "notifier.h"
+#include "notify/notification.h"
+#include "notify/notifier.h"
 #include "testutil.h"
 
 using namespace Qt::StringLiterals;

@@ -2,7 +2,7 @@
 #include <QRegularExpression>
 #include <QTest>
 
-#include "pattern.h"
+#include "access/pattern.h"
 
 using namespace Qt::StringLiterals;
 using Patchwork::Pattern;

@@ -2,8 +2,8 @@
 #include <QRegularExpression>
 #include <QTest>
 
+#include "access/ratelimiter.h"
 #include "manualclock.h"
-#include "ratelimiter.h"
 
 using namespace Qt::StringLiterals;
 using Patchwork::ManualClock;

@@ -10,9 +10,9 @@
 #include <malloc.h>
 #endif
 
+#include "engine/message.h"
+#include "engine/replaybuffer.h"
 #include "manualclock.h"
-#include "message.h"
-#include "replaybuffer.h"
 
 using namespace Qt::StringLiterals;
 using Patchwork::HeaderList;

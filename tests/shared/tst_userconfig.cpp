@@ -4,7 +4,7 @@
 #include <QTest>
 #include <QTimeZone>
 
-#include "userconfig.h"
+#include "access/userconfig.h"
 
 using namespace Qt::StringLiterals;
 using Patchwork::AclList;

@@ -4,7 +4,7 @@
 #include <QObject>
 #include <QTcpSocket>
 
-#include "message.h"
+#include "engine/message.h"
 
 namespace Patchwork::Test
 {

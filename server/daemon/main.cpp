@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: MIT
+// patchworkd: the headless relay daemon.
+#include <QCoreApplication>
+#include <QProcessEnvironment>
+
+#include <cstdio>
+#include <memory>
+
+#include "access/directoryconfigsource.h"
+#include "access/forgejoconfigsource.h"
+#include "access/hooksecret.h"
+#include "daemon/checkconfig.h"
+#include "daemon/healthcheck.h"
+#include "daemon/logsink.h"
+#include "daemon/serveroptions.h"
+#include "daemon/tunnelclient.h"
+#include "daemon/unixsignals.h"
+#include "http/serverlogging.h"
+#include "relay/accessgate.h"
+#include "relay/relayserver.h"
+#include "util/clock.h"
+#include "util/metrics.h"
+
+using namespace Patchwork;
+using namespace Patchwork::Server;
+
+namespace
+{
+
+RelayServer::Settings relaySettings(const ServerOptions &o)
+{
+    RelayServer::Settings s;
+    s.limits.maxBody = o.maxBody;
+    s.limits.uploadStallMs = o.uploadStallTimeoutMs;
+    s.limits.idleMs = o.idleTimeoutMs;
+    s.hub.replyTimeoutMs = o.replyTimeoutMs;
+    s.hub.switchTimeoutMs = o.switchTimeoutMs;
+    s.hub.maxWaitMs = o.maxWaitMs;
+    s.tunnel.idleTimeoutMs = o.tunnelIdleTimeoutMs;
+    s.hub.replay = {o.replayCount, o.replayAgeMs, o.replayChannelBytes, o.replayTotalBytes};
+    return s;
+}
+
+AccessGate::Settings accessSettings(const ServerOptions &o)
+{
+    AccessGate::Settings s;
+    if (const std::optional<TrustedProxies> proxies = TrustedProxies::parse(o.trustedProxies)) {
+        s.trustedProxies = *proxies; // validated by ServerOptions::parse()
+    }
+    s.rateLimit.ratePerSecond = o.rateLimit;
+    s.rateLimit.burst = o.rateBurst;
+    s.rateLimit.maxWaiting = o.maxWaitingPerIp;
+    s.metricsToken = o.metricsToken.toUtf8();
+    s.metricsPublic = o.metricsPublic;
+    s.limitLoopback = o.rateLimitLoopback;
+    return s;
+}
+
+// PROTOCOL §8 "Config sources": Forgejo when FORGEJO_URL and FORGEJO_TOKEN are set, else the users directory.
+std::unique_ptr<ConfigSource> makeConfigSource(const ServerOptions &o, Clock *clock)
+{
+    if (!o.forgejoUrl.isEmpty() && !o.forgejoToken.isEmpty()) {
+        auto source = std::make_unique<ForgejoConfigSource>(o.forgejoUrl, o.forgejoToken.toUtf8(), clock);
+        source->setTtl(o.aclTtlMs);
+        qCInfo(lcServer).noquote() << "user configurations from" << o.forgejoUrl.toString(QUrl::RemoveUserInfo);
+        return source;
+    }
+    if (!o.forgejoUrl.isEmpty()) {
+        qCWarning(lcServer) << "FORGEJO_URL is set but FORGEJO_TOKEN is not: using the users directory";
+    }
+    return std::make_unique<DirectoryConfigSource>(o.usersDir);
+}
+
+int fail(const QString &message)
+{
+    std::fprintf(stderr, "patchworkd: %s\n", qPrintable(message));
+    return 2;
+}
+
+int runDaemon(QCoreApplication &app, const QStringList &args)
+{
+    const QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    QString error;
+    std::optional<ServerOptions> options = ServerOptions::parse(args, env, &error);
+    if (!options) {
+        return fail(error);
+    }
+    if (options->showHelp) {
+        std::fputs(qPrintable(ServerOptions::usage()), stdout);
+        return 0;
+    }
+
+    SystemClock clock;
+    LogSink sink(&clock);
+    sink.setLevel(options->logLevel);
+    sink.setFormat(options->logFormat);
+    sink.setIncludeSource(options->logSource);
+    sink.install();
+
+    UnixSignals signals;
+    std::optional<HookSecret> secret;
+    if (options->secretKey.isEmpty()) {
+        secret = HookSecret::load(options->dataDir, &error);
+    } else {
+        secret = HookSecret::fromKey(options->secretKey);
+    }
+    if (!secret) {
+        qCCritical(lcServer).noquote() << "cannot set up hook secrets:" << error;
+        return 1;
+    }
+    Metrics metrics;
+    const std::unique_ptr<ConfigSource> configs = makeConfigSource(*options, &clock);
+    AccessGate gate(&clock, *secret, configs.get(), &metrics);
+    gate.setSettings(accessSettings(*options));
+    RelayServer relay(&clock);
+    relay.setSettings(relaySettings(*options));
+    relay.setAccessGate(&gate);
+    if (!relay.listen(options->host, options->port, &error)) {
+        qCCritical(lcServer).noquote() << "cannot listen on" << options->host.toString() << options->port << ":"
+                                       << error;
+        return 1;
+    }
+    qCInfo(lcServer).noquote() << "Patchwork listening on"
+                               << QStringLiteral("http://%1:%2").arg(options->host.toString()).arg(relay.port());
+
+    QObject::connect(&signals, &UnixSignals::terminateRequested, &relay, [&relay](int) { relay.shutdown(10'000); });
+    QObject::connect(&relay, &RelayServer::stopped, &app, [&app]() {
+        qCInfo(lcServer) << "stopped";
+        app.quit();
+    });
+    QObject::connect(&signals, &UnixSignals::reloadRequested, &relay, [&]() {
+        QString reloadError;
+        const std::optional<ServerOptions> fresh = ServerOptions::parse(args, env, &reloadError);
+        if (!fresh) {
+            qCWarning(lcServer).noquote() << "reload failed, keeping the running configuration:" << reloadError;
+            return;
+        }
+        if (fresh->host != options->host || fresh->port != options->port) {
+            qCWarning(lcServer) << "a new host or port takes effect only after a restart";
+        }
+        if (fresh->usersDir != options->usersDir) {
+            qCWarning(lcServer) << "a new users directory takes effect only after a restart";
+        }
+        relay.setSettings(relaySettings(*fresh));
+        gate.setSettings(accessSettings(*fresh));
+        configs->reload();
+        sink.setLevel(fresh->logLevel);
+        sink.setFormat(fresh->logFormat);
+        qCInfo(lcServer) << "configuration reloaded";
+    });
+    return app.exec();
+}
+
+} // namespace
+
+int main(int argc, char *argv[])
+{
+    QCoreApplication app(argc, argv);
+    QCoreApplication::setApplicationName(QStringLiteral("patchwork"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(PATCHWORK_VERSION));
+    QStringList args = app.arguments().mid(1);
+    const QString command =
+        args.isEmpty() || args.first().startsWith(u'-') ? QStringLiteral("start") : args.takeFirst();
+    if (command == u"start") {
+        return runDaemon(app, args);
+    }
+    if (command == u"healthcheck") {
+        return runHealthcheck(args);
+    }
+    if (command == u"check-config") {
+        return runCheckConfig(args);
+    }
+    if (command == u"tunnel") {
+        return runTunnel(args);
+    }
+    if (command == u"help") {
+        std::fputs(qPrintable(ServerOptions::usage()), stdout);
+        return 0;
+    }
+    if (command == u"version") {
+        std::printf("patchworkd %s\n", PATCHWORK_VERSION);
+        return 0;
+    }
+    return fail(
+        QStringLiteral("unknown command '%1' (try: start, healthcheck, check-config, tunnel, help)").arg(command));
+}

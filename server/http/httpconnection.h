@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <QObject>
+#include <QTcpSocket>
+
+#include "http/httprequest.h"
+
+namespace Patchwork::Server
+{
+
+class HttpServer;
+
+// A response serialised once: `head` without its final empty line (a connection that closes adds
+// `Connection: close`), and for small bodies `full` = head, empty line and body in one buffer.
+struct PreparedResponse
+{
+    QByteArray head;
+    QByteArray body;
+    QByteArray full;
+};
+
+// One client connection: parses HTTP/1.1 requests one at a time (pipelined ones wait their turn),
+// enforces the body and header limits before buffering, and writes the response the handler gives.
+// The handler may answer at once or much later; drained() tells it when everything written so far
+// reached the operating system, and closed() that the client left.
+class HttpConnection final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(HttpConnection)
+
+public:
+    HttpConnection(HttpServer *server, QTcpSocket *socket);
+    ~HttpConnection() override;
+
+    const HttpRequest &request() const;
+    // The time (server clock, ms) the current request's headers were complete.
+    qint64 requestStartMs() const;
+
+    // Writes a complete response. `headers` must not contain Content-Length or framing headers.
+    void respond(int status, const HeaderList &headers, const QByteArray &body);
+    // A one-line text/plain error or status message; a '\n' is appended.
+    void respondText(int status, QByteArrayView line, const HeaderList &extraHeaders = {});
+    // A response built once and sent to many connections (a pubsub fan-out).
+    static PreparedResponse prepare(int status, const HeaderList &headers, const QByteArray &body);
+    void respondPrepared(const PreparedResponse &response);
+    // A streamed response (chunked transfer encoding), e.g. Server-Sent Events.
+    void startStream(int status, const HeaderList &headers);
+    void writeChunk(const QByteArray &data);
+    void endStream();
+
+    bool isResponding() const;
+    qint64 bytesToWrite() const;
+    QTcpSocket *socket() const;
+    // Closes the connection after the current response (e.g. on shutdown).
+    void setCloseAfterResponse();
+    // Protocol upgrade (PROTOCOL §11): while the current request waits for its answer, hands its socket
+    // to the caller, who writes the 101 response and speaks the new protocol on it. Appends the bytes
+    // already read past the request to *pending. The socket loses its parent and every connection to
+    // this object, which deletes itself later without emitting closed(). nullptr once a response has
+    // begun or the client has left.
+    QTcpSocket *detachForUpgrade(QByteArray *pending);
+
+    // Used by HttpServer's housekeeping.
+    qint64 lastActivityMs() const;
+    void checkTimeouts(qint64 nowMs);
+
+Q_SIGNALS:
+    void drained();
+    void closed();
+
+private:
+    enum class State
+    {
+        Idle,
+        Headers,
+        Body,
+        ChunkSize,
+        ChunkData,
+        ChunkTrailer,
+        Handling,
+        Closing
+    };
+
+    void onReadyRead();
+    void onBytesWritten();
+    void onDisconnected();
+    void parse();
+    bool parseHead(qsizetype headEnd);
+    void readBody();
+    void readChunked();
+    void requestComplete();
+    void fail(int status, QByteArrayView reason);
+    void finishResponse();
+    void closeNow();
+    // Tells the handler that a response starts (metrics).
+    void reportResponse(int status);
+    static QByteArray buildHead(int status, const HeaderList &headers, qint64 contentLength, bool chunked);
+    QByteArray statusHead(int status, const HeaderList &headers, qint64 contentLength, bool chunked);
+    void finishHead(QByteArray &head) const;
+    void writeResponse(QByteArray &head, const QByteArray &body);
+    void sendSmall(const QByteArray &data);
+
+    HttpServer *m_server;
+    QTcpSocket *m_socket;
+    State m_state = State::Idle;
+    QByteArray m_buf;
+    HttpRequest m_request;
+    qint64 m_contentLength = 0;
+    qint64 m_bodyRead = 0;
+    qint64 m_chunkRemaining = 0;
+    qint64 m_lastActivity = 0;
+    qint64 m_requestStart = 0;
+    bool m_responding = false;
+    bool m_streaming = false;
+    bool m_responseDone = false;
+    bool m_closeAfter = false;
+    bool m_gone = false;
+
+    friend class HttpServer;
+    HttpConnection *m_prevConn = nullptr;
+    HttpConnection *m_nextConn = nullptr;
+};
+
+} // namespace Patchwork::Server

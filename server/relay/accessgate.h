@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <functional>
+#include <optional>
+
+#include <QByteArray>
+#include <QByteArrayView>
+#include <QHostAddress>
+#include <QObject>
+#include <QPointer>
+
+#include "access/clientaddress.h"
+#include "access/configsource.h"
+#include "access/hooksecret.h"
+#include "access/ratelimiter.h"
+
+namespace Patchwork
+{
+class Clock;
+class Metrics;
+class Waiter;
+} // namespace Patchwork
+
+namespace Patchwork::Server
+{
+
+class HttpConnection;
+class QueryParams;
+struct HttpRequest;
+
+// Who may do what on the relay: hook secrets (PROTOCOL §7), user tokens and ACLs (§8), the admin
+// endpoint (§9), access to /metrics (§12), rate limits and the waiting cap per client (§13).
+//
+// The router asks it at one point of each request (after the path was found valid, before the
+// method and parameters are checked, PROTOCOL §2 "Order of checks"); when it refuses, it has
+// written the response itself. It keeps no per-request state: hot paths do one hash lookup for the
+// rate limiter, one HMAC for a hook secret, or one config lookup plus a pattern match for a user
+// namespace (configurations are parsed once by the ConfigSource, patterns compiled once).
+//
+// The daemon and the tray construct it with the same parts; none of them is optional except the
+// config source (without one no user has a configuration) and the metrics registry.
+class AccessGate final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(AccessGate)
+
+public:
+    // What may change at run time (SIGHUP).
+    struct Settings
+    {
+        TrustedProxies trustedProxies; // default: loopback only
+        RateLimitSettings rateLimit; // public and hook namespaces
+        QByteArray metricsToken; // empty = none: remote clients get 403 on /metrics
+        bool metricsPublic = false; // /metrics for everyone
+        // Clients on this machine (after trusted-proxy resolution) are not rate limited unless set.
+        bool limitLoopback = false;
+    };
+
+    enum class Zone
+    {
+        Public, // /public, /p: rate limited, no credentials
+        Hooks, // /h, /r: rate limited, hook secrets
+        User, // /u/<user>: tokens
+    };
+
+    // What a request does on a channel (PROTOCOL §8 "Which list", §7 reads and writes).
+    enum class Action
+    {
+        Preflight, // OPTIONS: rate limited, never needs credentials
+        Consume, // GET consumer
+        Produce, // POST/PUT producer, GET ?body=, and methods a queue/pubsub path refuses (405 later)
+        Request, // requester on req/, any method
+        Respond, // responder of any kind on res/
+        Reply, // POST/PUT res/<id>?reply=
+    };
+
+    struct Access
+    {
+        Zone zone = Zone::Public;
+        QByteArrayView ns; // "public", "h", "r" or "u/<user>"
+        QByteArrayView path; // <path> inside the namespace, percent-decoded
+        Action action = Action::Consume;
+        const QueryParams *query = nullptr; // the request's query, parsed once by the router
+    };
+
+    // What check() learnt about the client, for admitWaiter().
+    struct Ticket
+    {
+        QHostAddress client;
+        bool limited = false; // public or hook namespace: the waiting cap applies
+    };
+
+    enum class Verdict
+    {
+        Allowed,
+        Denied, // the response has been written
+        Pending, // the user's configuration is being fetched: call whenConfigReady() and try again
+    };
+
+    // `configs` (may be null) and `metrics` (may be null) are not owned and must outlive the gate.
+    AccessGate(Clock *clock,
+               const HookSecret &secret,
+               ConfigSource *configs,
+               Metrics *metrics,
+               QObject *parent = nullptr);
+    ~AccessGate() override;
+
+    void setSettings(const Settings &settings);
+    const Settings &settings() const;
+    ConfigSource *configSource() const;
+    Metrics *metrics() const;
+    RateLimiter *rateLimiter() const;
+    const HookSecret &hookSecret() const;
+
+    // `[A-Za-z0-9][A-Za-z0-9._-]{0,63}` (PROTOCOL §1), checked without a regular expression.
+    static bool isValidUserName(QByteArrayView user);
+
+    // The client of a request (PROTOCOL §13): the peer, or what a trusted proxy forwarded for.
+    QHostAddress clientAddress(const HttpRequest &request) const;
+    // Whether the request came through a trusted proxy, so its X-Forwarded-Proto/-Host count.
+    bool isFromTrustedProxy(const HttpRequest &request) const;
+
+    // The channel check: rate limit (public and hooks), then the hook secret or the user's token.
+    // `request` is the request being handled (the connection's, or a copy kept across a Pending).
+    Verdict check(HttpConnection *c, const HttpRequest &request, const Access &access, Ticket *ticket);
+    // After Pending: calls `resume` once the configuration of `user` (the <user> of /u/<user>/) is
+    // known; never if `c` goes first.
+    void whenConfigReady(HttpConnection *c, QByteArrayView user, std::function<void()> resume);
+    // The waiting cap (PROTOCOL §13): counts a request that starts to wait until `waiter` is destroyed.
+    // False (after answering 429) when the client already has the maximum waiting.
+    bool admitWaiter(HttpConnection *c, Waiter *waiter, const Ticket &ticket);
+
+    // GET /h, GET /r (PROTOCOL §7); kind is 'h' or 'r'.
+    void createHook(HttpConnection *c, char kind);
+    // /u/<user>/_/<name> (PROTOCOL §9).
+    void handleAdmin(HttpConnection *c, QByteArrayView user, QByteArrayView name);
+    // Whether /metrics may be served to this client (PROTOCOL §12); false after answering 401/403.
+    bool allowMetrics(HttpConnection *c);
+
+private:
+    bool takeRateToken(HttpConnection *c, const QHostAddress &client);
+    bool checkHookSecret(HttpConnection *c, const Access &access);
+    Verdict checkUser(HttpConnection *c, const HttpRequest &request, const Access &access);
+    // The configuration of `user` if the source answers at once.
+    std::optional<ConfigLookup> lookupNow(const QString &user);
+    void finishAdmin(HttpConnection *c,
+                     const QString &user,
+                     QByteArrayView name,
+                     QByteArrayView method,
+                     QByteArrayView token,
+                     const ConfigLookup &lookup);
+    void countAuth(int status);
+
+    Clock *m_clock;
+    HookSecret m_secret;
+    QPointer<ConfigSource> m_configs;
+    Metrics *m_metrics;
+    RateLimiter *m_limiter;
+    Settings m_settings;
+    // lookupNow(): where a synchronous answer goes, and which lookup it belongs to.
+    std::optional<ConfigLookup> *m_syncResult = nullptr;
+    quint64 m_lookupGeneration = 0;
+};
+
+} // namespace Patchwork::Server

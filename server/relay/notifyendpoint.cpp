@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: MIT
+#include "relay/notifyendpoint.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QPointer>
+#include <QUrlQuery>
+
+#include "access/configsource.h"
+#include "access/userconfig.h"
+#include "engine/channelhub.h"
+#include "http/httpconnection.h"
+#include "http/httputil.h"
+#include "notify/notification.h"
+#include "relay/accessgate.h"
+
+namespace Patchwork::Server
+{
+
+NotifyEndpoint::NotifyEndpoint(Clock *clock, ChannelHub *hub, AccessGate *gate, QObject *parent)
+    : QObject(parent)
+    , m_hub(hub)
+    , m_gate(gate)
+    , m_notifier(clock)
+{
+    m_notifier.setChannelPublisher(
+        [this](const QString &user, const QString &channelPath, const QByteArray &json, Notifier::PublishDone done) {
+            publish(user, channelPath, json, std::move(done));
+        });
+}
+
+Notifier *NotifyEndpoint::notifier()
+{
+    return &m_notifier;
+}
+
+void NotifyEndpoint::handle(HttpConnection *c, const HttpRequest &r, const QByteArray &user)
+{
+    // The method check comes before the ACL here, as in the original (PROTOCOL §10).
+    if (r.method != "GET" && r.method != "POST") {
+        c->respondText(405, "Method not allowed", {{QByteArrayLiteral("Allow"), QByteArrayLiteral("GET, POST")}});
+        return;
+    }
+    const QByteArray ns = "u/" + user;
+    const QueryParams query(r.query);
+    AccessGate::Ticket ticket;
+    const AccessGate::Action action = r.method == "GET" ? AccessGate::Action::Consume : AccessGate::Action::Produce;
+    switch (m_gate->check(c, r, {AccessGate::Zone::User, ns, "_/ntfy", action, &query}, &ticket)) {
+    case AccessGate::Verdict::Allowed:
+        send(c, r, user);
+        return;
+    case AccessGate::Verdict::Denied:
+        return;
+    case AccessGate::Verdict::Pending:
+        m_gate->whenConfigReady(c, user, [this, c, copy = r, user]() { handle(c, copy, user); });
+        return;
+    }
+}
+
+void NotifyEndpoint::send(HttpConnection *c, const HttpRequest &r, const QByteArray &user)
+{
+    const NotificationParseResult parsed =
+        Notification::parse(r.method, r.header("Content-Type"), r.body, QUrlQuery(QString::fromUtf8(r.query)));
+    if (!parsed.ok()) {
+        c->respondText(parsed.status, parsed.error.toUtf8());
+        return;
+    }
+    const Notification notification = *parsed.notification;
+    const QString userName = QString::fromUtf8(user);
+    QPointer<HttpConnection> connection(c);
+    m_gate->configSource()->lookup(userName, c, [this, connection, userName, notification](const ConfigLookup &lookup) {
+        if (!connection) {
+            return;
+        }
+        if (lookup.state != ConfigLookup::State::Found || !lookup.config) {
+            connection->respondText(503, "Notification backend not configured");
+            return;
+        }
+        m_notifier.send(userName,
+                        lookup.config->ntfyType(),
+                        lookup.config->ntfyConfig(),
+                        notification,
+                        [connection, notification](const Notifier::Result &result) {
+                            if (!connection) {
+                                return;
+                            }
+                            if (result.status != 200) {
+                                connection->respondText(result.status, result.message.toUtf8());
+                                return;
+                            }
+                            QJsonObject body{{QStringLiteral("status"), QStringLiteral("sent")},
+                                             {QStringLiteral("type"), Notification::typeName(notification.type)}};
+                            connection->respond(
+                                200,
+                                {{QByteArrayLiteral("Content-Type"), QByteArrayLiteral("application/json")}},
+                                QJsonDocument(body).toJson(QJsonDocument::Compact) + '\n');
+                        });
+    });
+}
+
+void NotifyEndpoint::publish(const QString &user,
+                             const QString &channelPath,
+                             const QByteArray &json,
+                             Notifier::PublishDone done)
+{
+    auto *producer = new Waiter(Waiter::Role::Producer, "u/" + user.toUtf8() + '/' + channelPath.toUtf8(), this);
+    Message m;
+    m.body = json;
+    m.headers = {{QByteArrayLiteral("Content-Type"), QByteArrayLiteral("application/json")},
+                 {QByteArrayLiteral("Patch-Uri"), "/u/" + user.toUtf8() + "/_/ntfy"}};
+    producer->setMessage(m);
+    producer->setMode(Waiter::Mode::Pubsub);
+    connect(producer, &Waiter::answered, this, [producer, done = std::move(done)](const Answer &a) {
+        done(a.kind == Answer::Kind::Done, a.kind == Answer::Kind::Done ? QString() : QStringLiteral("relay stopping"));
+        producer->deleteLater();
+    });
+    m_hub->submit(producer);
+}
+
+} // namespace Patchwork::Server

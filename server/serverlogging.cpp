@@ -1,5 +1,0 @@
-// SPDX-License-Identifier: MIT
-#include "serverlogging.h"
-
-Q_LOGGING_CATEGORY(lcServer, "patchwork.server", QtInfoMsg)
-Q_LOGGING_CATEGORY(lcTunnel, "patchwork.tunnel", QtInfoMsg)
