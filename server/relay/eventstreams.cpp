@@ -4,13 +4,10 @@
 #include <QTcpSocket>
 #include <QUtf8StringView>
 
-#ifdef Q_OS_UNIX
-#include <sys/socket.h>
-#endif
-
 #include "engine/channelhub.h"
 #include "engine/replaybuffer.h"
 #include "engine/waiter.h"
+#include "http/directwrite.h"
 #include "http/httpconnection.h"
 #include "http/httputil.h"
 #include "http/serverlogging.h"
@@ -178,27 +175,14 @@ bool EventStreams::send(HttpConnection *c, Waiter *w, const QByteArray &frame)
     // The frame is already a complete chunk of the stream's chunked body, handed to the kernel now: one
     // send() per stream and no wait for the socket notifier.
     QTcpSocket *socket = c->socket();
-#ifdef Q_OS_UNIX
-    // A small frame on a stream that keeps up goes straight to the kernel, as HttpConnection does for
-    // small responses: copying it into Qt's write buffer would make the socket keep a 16 KiB block
-    // for good. What the kernel does not take (or an error) goes through QTcpSocket as usual.
-    if (frame.size() < SHARED_WRITE && socket->bytesToWrite() == 0
-        && socket->state() == QAbstractSocket::ConnectedState) {
-        const ssize_t sent =
-            ::send(int(socket->socketDescriptor()), frame.constData(), size_t(frame.size()), MSG_NOSIGNAL);
-        if (sent == frame.size()) {
-            return true;
-        }
-        if (sent > 0) {
-            socket->write(frame.constData() + sent, frame.size() - sent);
-            socket->flush();
-            return true;
-        }
+    // A small frame on a stream that keeps up goes straight to the kernel (writeDirect): copying it into
+    // Qt's write buffer would make the socket keep a 16 KiB block for good. A large frame is shared with
+    // every other stream, not copied. A write error closes the connection from inside flush().
+    if (frame.size() >= SHARED_WRITE) {
+        socket->write(frame);
+    } else if (writeDirect(socket, frame)) {
+        return true;
     }
-#endif
-    // A large frame is shared with every other stream, not copied. A write error closes the connection
-    // from inside flush().
-    socket->write(frame);
     socket->flush();
     return true;
 }
