@@ -33,6 +33,7 @@ RelayServer::Settings relaySettings(const ServerOptions &o)
     s.limits.maxBody = o.maxBody;
     s.limits.uploadStallMs = o.uploadStallTimeoutMs;
     s.limits.idleMs = o.idleTimeoutMs;
+    s.limits.lingerMs = o.lingerTimeoutMs;
     s.hub.replyTimeoutMs = o.replyTimeoutMs;
     s.hub.switchTimeoutMs = o.switchTimeoutMs;
     s.hub.maxWaitMs = o.maxWaitMs;
