@@ -628,18 +628,17 @@ void RelayServer::shutdown(int graceMs)
     m_http->stopAccepting();
     m_hub->shutdown();
     m_tunnels->closeAll();
-    QTimer::singleShot(graceMs, this, &RelayServer::stopped);
-    auto *poll = new QTimer(this);
-    connect(poll, &QTimer::timeout, this, &RelayServer::checkStopped);
-    poll->start(50);
-    checkStopped();
+    m_grace.setRemainingTime(graceMs);
+    // Polled: the first check comes one interval later, which gives the last responses a moment to flush.
+    connect(&m_stopPoll, &QTimer::timeout, this, &RelayServer::checkStopped);
+    m_stopPoll.start(50);
 }
 
 void RelayServer::checkStopped()
 {
-    if (m_hub->inFlightCount() == 0) {
-        // Give the last responses a moment to flush, then report.
-        QTimer::singleShot(50, this, &RelayServer::stopped);
+    if (m_hub->inFlightCount() == 0 || m_grace.hasExpired()) {
+        m_stopPoll.stop();
+        Q_EMIT stopped();
     }
 }
 

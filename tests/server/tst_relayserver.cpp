@@ -286,7 +286,10 @@ private Q_SLOTS:
         TestHttpClient producer(m_port);
         producer.post("/public/queue/big", big);
         QTRY_COMPARE_WITH_TIMEOUT(m_relay->hub()->inFlightCount(), 1, timeoutMs(10000));
-        QTest::qWait(200);
+        // A barrier: once a later request was answered, a 200 written to the producer when the transfer
+        // started would be in its socket too.
+        verifyStillServing();
+        producer.socket()->waitForReadyRead(0);
         QVERIFY(!producer.hasResponse());
         stuck->abort();
         stuck.reset();
@@ -881,10 +884,45 @@ private Q_SLOTS:
             QCOMPARE(r.body, QByteArray("Server shutting down\n"));
         }
         QVERIFY(stopped.wait(timeoutMs(3000)));
-        // No longer accepting.
+        // No longer accepting: the listening socket is closed, so a connection is refused.
         QTcpSocket late;
         late.connectToHost(QHostAddress::LocalHost, m_port);
-        QVERIFY(!late.waitForConnected(500) || !late.waitForReadyRead(500));
+        QVERIFY(!late.waitForConnected(timeoutMs(5000)));
+        QCOMPARE(late.error(), QAbstractSocket::ConnectionRefusedError);
+    }
+
+    // stopped() comes once, also when nothing was in flight, and a second shutdown() does nothing.
+    void stoppedOnce()
+    {
+        QSignalSpy stopped(m_relay.get(), &RelayServer::stopped);
+        m_relay->shutdown(5000);
+        QVERIFY(stopped.wait(timeoutMs(3000)));
+        m_relay->shutdown(5000);
+        // Nothing can be awaited here: stopped() must not come again (it came every 50 ms before).
+        QVERIFY(!stopped.wait(300));
+        QCOMPARE(stopped.size(), 1);
+    }
+
+    // The grace period ends the wait for a delivery that never drains.
+    void stoppedAfterGrace()
+    {
+        const QByteArray big(32 * 1024 * 1024, 'z');
+        TestHttpClient stuck(m_port);
+        stuck.socket()->setReadBufferSize(1024);
+        disconnect(stuck.socket(), nullptr, &stuck, nullptr); // never reads
+        stuck.get("/public/queue/grace");
+        QVERIFY(waitWaiting(Waiter::Role::Consumer, 1));
+        TestHttpClient producer(m_port);
+        producer.post("/public/queue/grace", big);
+        QTRY_COMPARE_WITH_TIMEOUT(m_relay->hub()->inFlightCount(), 1, timeoutMs(10000));
+        QSignalSpy stopped(m_relay.get(), &RelayServer::stopped);
+        QElapsedTimer t;
+        t.start();
+        m_relay->shutdown(300);
+        QVERIFY(stopped.wait(timeoutMs(5000)));
+        QVERIFY(t.elapsed() >= 300);
+        QCOMPARE(m_relay->hub()->inFlightCount(), 1);
+        QCOMPARE(stopped.size(), 1);
     }
 };
 
