@@ -216,10 +216,6 @@ void Subscription::onReadyRead()
     }
     m_lastActivityMs = m_clock->monotonicMs();
     const QList<SseEvent> events = m_parser->feed(reply->readAll());
-    if (m_parser->pendingBytes() > m_settings.maxEventBytes) {
-        scheduleRetry(tr("An event is larger than %1 bytes").arg(m_settings.maxEventBytes));
-        return;
-    }
     if (m_parser->retryMs() >= 0) {
         m_serverRetryMs = m_parser->retryMs();
     }
@@ -237,6 +233,9 @@ void Subscription::onReadyRead()
             setLastEventId(e.id);
         }
         Q_EMIT messageReceived({e.id, e.type, e.type == "binary" ? QByteArray::fromBase64(e.data) : e.data});
+    }
+    if (m_reply == reply && m_parser->pendingBytes() > m_settings.maxEventBytes) {
+        fail(tr("An event is larger than %1 bytes").arg(m_settings.maxEventBytes));
     }
 }
 

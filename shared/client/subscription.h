@@ -75,8 +75,9 @@ public:
         qint64 inactivityTimeoutMs = 75'000;
         // A connection that stayed up this long resets the backoff.
         qint64 stableAfterMs = 30'000;
-        // The largest event accepted; a larger one drops the connection.
-        qint64 maxEventBytes = qint64(16) * 1024 * 1024;
+        // The largest event accepted (above the relay's default 64 MiB body limit in base64); a larger
+        // one is a terminal error, since resuming would only bring it again.
+        qint64 maxEventBytes = qint64(96) * 1024 * 1024;
     };
 
     explicit Subscription(Clock *clock, QObject *parent = nullptr);

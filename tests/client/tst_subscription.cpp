@@ -395,6 +395,22 @@ private Q_SLOTS:
         QCOMPARE(m_server->requests.size(), 1);
     }
 
+    void oversizedEventFails()
+    {
+        setUp();
+        Subscription::Settings settings = m_sub->settings();
+        settings.maxEventBytes = 1000;
+        m_sub->setSettings(settings);
+        m_sub->start();
+        QVERIFY(connectStream());
+        // The complete event before it still arrives.
+        m_server->send("id: 1\ndata: fine\n\ndata: " + QByteArray(600, 'x') + "\ndata: " + QByteArray(600, 'y'));
+        QVERIFY(QTest::qWaitFor([this]() { return m_sub->status() == Status::Failed; }, timeoutMs(5000)));
+        QCOMPARE(m_sub->errorString(), u"An event is larger than 1000 bytes"_s);
+        QCOMPARE(m_events.size(), 1);
+        QCOMPARE(m_events.first().data, "fine"_ba);
+    }
+
     void nonStreamAnswerFails()
     {
         setUp();
