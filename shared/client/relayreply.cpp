@@ -74,12 +74,7 @@ QString RelayReply::errorString() const
 
 void RelayReply::abort()
 {
-    if (QNetworkReply *reply = m_reply.data()) {
-        m_reply = nullptr;
-        reply->disconnect(this);
-        reply->abort();
-        reply->deleteLater();
-    }
+    abandon(m_reply, this);
 }
 
 void RelayReply::onFinished()

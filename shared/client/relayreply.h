@@ -39,6 +39,7 @@ public:
     bool gap() const;
     // Empty on 2xx; else the server's one-line reason, or why no response came.
     QString errorString() const;
+    // Stops the call; finished() is then never emitted.
     void abort();
 
 Q_SIGNALS:

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include <QDateTime>
+#include <QNetworkReply>
 #include <QNetworkRequest>
 
 namespace Patchwork::Client
@@ -20,6 +21,16 @@ void setBearerToken(QNetworkRequest &request, const QString &token)
 {
     if (!token.isEmpty()) {
         request.setRawHeader("Authorization", "Bearer " + token.toUtf8());
+    }
+}
+
+void abandon(QPointer<QNetworkReply> &reply, QObject *receiver)
+{
+    if (QNetworkReply *r = reply.data()) {
+        reply = nullptr;
+        r->disconnect(receiver);
+        r->abort();
+        r->deleteLater();
     }
 }
 

@@ -5,6 +5,9 @@
 #include <QByteArrayView>
 #include <QString>
 
+#include <QPointer>
+
+class QNetworkReply;
 class QNetworkRequest;
 
 namespace Patchwork::Client
@@ -15,6 +18,9 @@ inline constexpr qint64 MAX_REASON_BYTES = 4096;
 
 // Adds `Authorization: Bearer <token>`, unless `token` is empty.
 void setBearerToken(QNetworkRequest &request, const QString &token);
+
+// Aborts `reply` (if any) without telling `receiver`, deletes it later and clears the pointer.
+void abandon(QPointer<QNetworkReply> &reply, QObject *receiver);
 
 // The server's one-line reason from an error body (PROTOCOL: one line ending in LF): its first line,
 // trimmed, at most 300 characters.

@@ -183,12 +183,7 @@ void Subscription::open(Status status)
 
 void Subscription::closeReply()
 {
-    if (QNetworkReply *reply = m_reply.data()) {
-        m_reply = nullptr;
-        reply->disconnect(this);
-        reply->abort();
-        reply->deleteLater();
-    }
+    abandon(m_reply, this);
     m_lastActivityMs = -1;
 }
 
