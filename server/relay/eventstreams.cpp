@@ -2,7 +2,6 @@
 #include "relay/eventstreams.h"
 
 #include <QTcpSocket>
-#include <QUtf8StringView>
 
 #include "engine/channelhub.h"
 #include "engine/replaybuffer.h"
@@ -11,6 +10,7 @@
 #include "http/httpconnection.h"
 #include "http/httputil.h"
 #include "http/serverlogging.h"
+#include "protocol/sse.h"
 #include "util/clock.h"
 
 namespace Patchwork::Server
@@ -19,9 +19,6 @@ namespace Patchwork::Server
 namespace
 {
 
-// Sent before replayed events when the id the client resumes from is no longer buffered.
-const QByteArray GAP_EVENT = QByteArrayLiteral("event: gap\ndata: true\n\n");
-const QByteArray KEEPALIVE = QByteArrayLiteral(":keepalive\n\n");
 // Writes at least this large are kept by QIODevice as shared, not copied (QRINGBUFFER_CHUNKSIZE).
 constexpr qsizetype SHARED_WRITE = 4096;
 
@@ -146,7 +143,7 @@ void EventStreams::onAnswered(HttpConnection *c, Waiter *w, const Answer &a)
         if (!c->isResponding()) {
             start(c);
         }
-        if (a.gap && !send(c, w, chunk(GAP_EVENT))) {
+        if (a.gap && !send(c, w, chunk(Sse::GAP_EVENT))) {
             return;
         }
         send(c, w, frameOf(a.message));
@@ -219,7 +216,7 @@ void EventStreams::finish(HttpConnection *c, Waiter *w, bool closeAfter)
 const QByteArray &EventStreams::frameOf(const Message &message)
 {
     if (message.id.isEmpty() || message.id != m_frameId) {
-        m_frame = chunk(encodeEvent(message));
+        m_frame = chunk(Sse::encodeMessage(message.id, message.body));
         m_frameId = message.id;
     }
     return m_frame;
@@ -234,7 +231,7 @@ void EventStreams::onClockWoke()
         m_nextKeepalive = -1;
         return;
     }
-    static const QByteArray frame = chunk(KEEPALIVE);
+    static const QByteArray frame = chunk(Sse::KEEPALIVE);
     const QHash<Waiter *, HttpConnection *> streams = m_streams; // a drop changes m_streams
     for (auto it = streams.cbegin(); it != streams.cend(); ++it) {
         if (m_streams.contains(it.key()) && it.value()->isResponding()) {
@@ -246,42 +243,6 @@ void EventStreams::onClockWoke()
 }
 
 // --- framing -----------------------------------------------------------------------------------------
-
-QByteArray EventStreams::encodeEvent(const Message &message)
-{
-    const QByteArray &body = message.body;
-    QByteArray out;
-    out.reserve(body.size() + message.id.size() + 32);
-    if (!message.id.isEmpty()) {
-        out += "id: ";
-        out += message.id;
-        out += '\n';
-    }
-    if (!QUtf8StringView(body).isValidUtf8()) {
-        out += "event: binary\ndata: ";
-        out += body.toBase64();
-        out += "\n\n";
-        return out;
-    }
-    out += "event: message\n";
-    // One data: line per line; the client joins them with LF.
-    qsizetype start = 0;
-    const qsizetype size = body.size();
-    for (qsizetype i = 0; i <= size; ++i) {
-        if (i < size && body.at(i) != '\n' && body.at(i) != '\r') {
-            continue;
-        }
-        out += "data: ";
-        out += QByteArrayView(body).sliced(start, i - start);
-        out += '\n';
-        if (i + 1 < size && body.at(i) == '\r' && body.at(i + 1) == '\n') {
-            ++i;
-        }
-        start = i + 1;
-    }
-    out += '\n';
-    return out;
-}
 
 QByteArray EventStreams::chunk(QByteArrayView data)
 {
