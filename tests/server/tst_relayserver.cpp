@@ -633,9 +633,9 @@ private Q_SLOTS:
         QTest::addRow("huge headers") << QByteArray("GET / HTTP/1.1\r\nX: " + QByteArray(100 * 1024, 'a') + "\r\n\r\n")
                                       << 431;
         // RFC 9112 strictness (issue 8 item 8): an LF-only empty line ends nothing, it is refused.
-        QTest::addRow("LF-only empty line")
-            << QByteArray("GET /healthz HTTP/1.1\r\nHost: x\r\n\nGET /public/queue/smuggled HTTP/1.1\r\nHost: x\r\n\r\n")
-            << 400;
+        QTest::addRow("LF-only empty line") << QByteArray(
+            "GET /healthz HTTP/1.1\r\nHost: x\r\n\nGET /public/queue/smuggled HTTP/1.1\r\nHost: x\r\n\r\n")
+                                            << 400;
         QTest::addRow("LF line ends") << QByteArray("GET /healthz HTTP/1.1\nHost: x\n\n") << 400;
         QTest::addRow("no host") << QByteArray("GET /healthz HTTP/1.1\r\n\r\n") << 400;
         QTest::addRow("two hosts") << QByteArray("GET /healthz HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n") << 400;
@@ -704,6 +704,18 @@ private Q_SLOTS:
         verifyStillServing();
     }
 
+    // Issue 8 item 10: dot-segment removal is linear, so a 1 MB path of /.. is answered like any other.
+    void longDotSegmentPathAnswered()
+    {
+        cleanup();
+        RelayServer::Settings s;
+        s.limits.maxHeaderBytes = 2 * 1024 * 1024;
+        startServer(s);
+        const TestResponse r = get(QByteArray("/public" + QByteArray("/..").repeated(350'000) + "/healthz"));
+        QCOMPARE(r.status, 200);
+        QCOMPARE(r.body, QByteArray("OK!\n"));
+    }
+
     // Issue 8 item 2: a percent-decoded CR LF in a request id must not split the responder's response.
     void headerInjectionRefused()
     {
@@ -712,7 +724,9 @@ private Q_SLOTS:
         QVERIFY(waitWaiting(Waiter::Role::Responder, 1));
         const QByteArray attack = "/public/req/api/%0d%0aSet-Cookie:x%0d%0a%0d%0aHTTP/1.1%20200%20OK%0d%0a"
                                   "Content-Length:%200%0d%0a%0d%0a";
-        for (const QByteArray &target : {attack, QByteArray("/public/queue/a%00b"), QByteArray("/p/a%7fb"),
+        for (const QByteArray &target : {attack,
+                                         QByteArray("/public/queue/a%00b"),
+                                         QByteArray("/p/a%7fb"),
                                          QByteArray("/huproxy/u/127.0.0.1%00.example.com/22")}) {
             const TestResponse r = get(target);
             QCOMPARE(r.status, 400);
