@@ -40,6 +40,7 @@ enum class Id
     UploadStallTimeout,
     IdleTimeout,
     TunnelIdleTimeout,
+    TunnelLocalTargets,
     ReplyTimeout,
     SwitchTimeout,
     ReplayCount,
@@ -63,7 +64,8 @@ enum class Kind
     Duration, // milliseconds, >= min
     List, // trusted proxies
     Level,
-    Format
+    Format,
+    LocalTargets
 };
 
 struct Option
@@ -94,6 +96,7 @@ constexpr Option OPTIONS[] = {
     {Id::UploadStallTimeout, u"upload-stall-timeout", Kind::Duration, 1},
     {Id::IdleTimeout, u"idle-timeout", Kind::Duration, 1},
     {Id::TunnelIdleTimeout, u"tunnel-idle-timeout", Kind::Duration},
+    {Id::TunnelLocalTargets, u"tunnel-local-targets", Kind::LocalTargets},
     {Id::ReplyTimeout, u"reply-timeout", Kind::Duration, 1},
     {Id::SwitchTimeout, u"switch-timeout", Kind::Duration, 1},
     {Id::ReplayCount, u"replay-count", Kind::Int},
@@ -358,6 +361,17 @@ bool apply(ServerOptions &options, const Option &option, const Value &value, QSt
         }
         options.logFormat = *format;
         return true;
+    }
+    case Kind::LocalTargets: {
+        static const std::pair<QStringView, LocalTargets> NAMES[] = {
+            {u"literal", LocalTargets::Literal}, {u"deny", LocalTargets::Deny}, {u"allow", LocalTargets::Allow}};
+        for (const auto &[name, mode] : NAMES) {
+            if (text.compare(name, Qt::CaseInsensitive) == 0) {
+                options.tunnelLocalTargets = mode;
+                return true;
+            }
+        }
+        return fail(ServerOptions::tr("expected literal, deny or allow"));
     }
     }
     return true;
@@ -663,6 +677,10 @@ QString ServerOptions::usage()
               "  --idle-timeout S              idle keep-alive connections (default 120)\n"
               "  --tunnel-idle-timeout S       a /huproxy tunnel with no data either way (default 1h;\n"
               "                                0 = no limit)\n"
+              "  --tunnel-local-targets MODE   tunnels to the relay's own machine (loopback, link-local):\n"
+              "                                literal = only to an IP literal or localhost that the\n"
+              "                                token's patterns allow (default), deny = never, allow =\n"
+              "                                also through names that resolve there\n"
               "  --reply-timeout S             a responder's reply (default 60)\n"
               "  --switch-timeout S            the reply of a double-clutch responder (default 30)\n"
               "  --replay-count N              pubsub messages kept per channel for replay (default 100)\n"
