@@ -31,20 +31,11 @@ bool isDnsName(QByteArrayView name)
     if (name.isEmpty() || name.size() > MAX_NAME) {
         return false;
     }
-    qsizetype start = 0;
-    while (start <= name.size()) {
-        qsizetype end = name.indexOf('.', start);
-        if (end < 0) {
-            end = name.size();
-        }
-        const QByteArrayView label = name.sliced(start, end - start);
-        if (label.isEmpty() || label.size() > MAX_LABEL || label.front() == '-' || label.back() == '-'
-            || !std::all_of(label.begin(), label.end(), isLdh)) {
-            return false;
-        }
-        start = end + 1;
-    }
-    return true;
+    const QList<QByteArray> labels = name.toByteArray().split('.');
+    return std::all_of(labels.begin(), labels.end(), [](const QByteArray &label) {
+        return !label.isEmpty() && label.size() <= MAX_LABEL && label.front() != '-' && label.back() != '-'
+               && std::all_of(label.begin(), label.end(), isLdh);
+    });
 }
 
 // The canonical text of an IPv4 (`family` AF_INET) or IPv6 address given in any form inet_pton takes.

@@ -32,7 +32,10 @@ e2e_cleanup() {
     for hook in "${exit_hooks[@]}"; do
         eval "$hook" || true
     done
-    [[ -n "$pid" ]] && kill -KILL "$pid" 2>/dev/null || true
+    if [[ -n "$pid" ]]; then
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    fi
     rm -rf "$work"
 }
 trap e2e_cleanup EXIT

@@ -57,6 +57,8 @@ tokens:
     huproxy: ["localhost:*", "127.0.0.1:*"]
   "other-token":
     huproxy: ["example.com:22"]
+  "wild-token":
+    huproxy: ["*.example.com:*"]
 EOF
 start_daemon --users-dir "$work/users"
 
@@ -122,6 +124,11 @@ set -e
 [[ $status == 1 ]] || fail "tunnel to a closed port exited with $status"
 grep -q "^patchworkd tunnel: the server closed the tunnel: 1011 cannot connect to 127.0.0.1:1: " "$work/tunnel.err" ||
     fail "closed port message: $(cat "$work/tunnel.err")"
+
+# A host the ACL would read differently from the resolver is refused before both (issue 8).
+answer=$(c -H "Authorization: Bearer wild-token" -w ' %{http_code}' "$B/huproxy/alice/127.0.0.1%00.example.com/$ssh_port")
+[[ $answer == "Bad Request: invalid host (expected a DNS name or an IP address, IPv6 in brackets)"$'\n'" 400" ]] ||
+    fail "NUL in the host: $answer"
 
 # The relay counted the tunnels (loopback clients may read /metrics).
 metrics=$(curl -sS --max-time 10 "http://127.0.0.1:$port/metrics")

@@ -21,6 +21,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -307,6 +308,56 @@ private:
             QTest::qWait(5);
         }
         return m_relay->tunnelServer()->tunnelCount() == 0;
+    }
+    // Buffers small enough for the backpressure tests to reach their limits quickly.
+    static TunnelBridge::Settings smallBuffers()
+    {
+        TunnelBridge::Settings settings;
+        settings.bufferLimit = 256 * KiB;
+        settings.readBufferSize = 64 * KiB;
+        return settings;
+    }
+    // Opens a tunnel to `targetPort` on a plain socket that reads only when the test does.
+    bool openSlowReader(QTcpSocket &raw, quint16 targetPort)
+    {
+        raw.setReadBufferSize(16 * KiB);
+        raw.connectToHost(QHostAddress::LocalHost, m_port);
+        if (!raw.waitForConnected(timeoutMs(5000))) {
+            return false;
+        }
+        raw.write(upgradeRequest(path(targetPort)));
+        return readHead(raw).startsWith("HTTP/1.1 101 ") && m_bridge;
+    }
+    // Reads frames from `raw` as the client until `done()` (false after 60 s): `onEvent` sees each complete
+    // frame and returns false for one that should not come. Tracks the bridge's memory in *maxBuffered.
+    bool readFrames(QTcpSocket &raw,
+                    const std::function<bool(const WebSocketCodec::Event &)> &onEvent,
+                    const std::function<bool()> &done,
+                    qint64 *maxBuffered)
+    {
+        WebSocketCodec codec(WebSocketCodec::Role::Client);
+        QElapsedTimer timer;
+        timer.start();
+        while (!done()) {
+            if (timer.elapsed() > timeoutMs(60'000)) {
+                return false;
+            }
+            if (raw.bytesAvailable() == 0) {
+                QTest::qWait(1);
+                continue;
+            }
+            QByteArray chunk = raw.readAll();
+            qsizetype pos = 0;
+            while (pos < chunk.size()) {
+                const WebSocketCodec::Event e = codec.decode(chunk.data() + pos, chunk.size() - pos);
+                pos += e.consumed;
+                if (e.kind != WebSocketCodec::Event::Kind::NeedMore && !onEvent(e)) {
+                    return false;
+                }
+            }
+            *maxBuffered = qMax(*maxBuffered, m_bridge->bufferedBytes());
+        }
+        return true;
     }
     // The bound a tunnel's memory must stay under (TunnelBridge's comment), plus frame headers.
     static qint64 bufferBound(const TunnelBridge::Settings &s)
@@ -935,19 +986,12 @@ private Q_SLOTS:
     // target instead of buffering, and everything arrives once the client reads again.
     void clientStopsReading()
     {
-        TunnelBridge::Settings settings;
-        settings.bufferLimit = 256 * KiB;
-        settings.readBufferSize = 64 * KiB;
+        const TunnelBridge::Settings settings = smallBuffers();
         startServer(settings);
         Target target(Target::Mode::Source);
         target.sourceTotal = 96 * MiB;
         QTcpSocket raw;
-        raw.setReadBufferSize(16 * KiB);
-        raw.connectToHost(QHostAddress::LocalHost, m_port);
-        QVERIFY(raw.waitForConnected(timeoutMs(5000)));
-        raw.write(upgradeRequest(path(target.port())));
-        QVERIFY(readHead(raw).startsWith("HTTP/1.1 101 "));
-        QVERIFY(m_bridge);
+        QVERIFY(openSlowReader(raw, target.port()));
 
         qint64 maxBuffered = 0;
         QVERIFY(waitUntilSteady(
@@ -961,27 +1005,17 @@ private Q_SLOTS:
         QVERIFY2(maxBuffered <= bufferBound(settings), QByteArray::number(maxBuffered).constData());
 
         // The client reads again: every byte arrives, in order.
-        WebSocketCodec codec(WebSocketCodec::Role::Client);
         QCryptographicHash hash(QCryptographicHash::Sha256);
         qint64 received = 0;
-        QElapsedTimer timer;
-        timer.start();
-        while (received < target.sourceTotal && timer.elapsed() < timeoutMs(60'000)) {
-            if (raw.bytesAvailable() == 0) {
-                QTest::qWait(1);
-                continue;
-            }
-            QByteArray chunk = raw.readAll();
-            qsizetype pos = 0;
-            while (pos < chunk.size()) {
-                const WebSocketCodec::Event e = codec.decode(chunk.data() + pos, chunk.size() - pos);
-                pos += e.consumed;
-                QVERIFY(e.kind == WebSocketCodec::Event::Kind::Data || e.kind == WebSocketCodec::Event::Kind::NeedMore);
+        QVERIFY(readFrames(
+            raw,
+            [&](const WebSocketCodec::Event &e) {
                 hash.addData(e.payload);
                 received += e.payload.size();
-            }
-            maxBuffered = qMax(maxBuffered, m_bridge->bufferedBytes());
-        }
+                return e.kind == WebSocketCodec::Event::Kind::Data;
+            },
+            [&]() { return received >= target.sourceTotal; },
+            &maxBuffered));
         QCOMPARE(received, target.sourceTotal);
         QCOMPARE(hash.result(), target.sentHash.result());
         QVERIFY2(maxBuffered <= bufferBound(settings), QByteArray::number(maxBuffered).constData());
@@ -990,9 +1024,7 @@ private Q_SLOTS:
     // The target stops reading while the client keeps sending.
     void targetStopsReading()
     {
-        TunnelBridge::Settings settings;
-        settings.bufferLimit = 256 * KiB;
-        settings.readBufferSize = 64 * KiB;
+        const TunnelBridge::Settings settings = smallBuffers();
         startServer(settings);
         Target target(Target::Mode::Sink);
         target.setReading(false);
@@ -1034,18 +1066,11 @@ private Q_SLOTS:
     // meanwhile, and answers every ping once the client reads.
     void pingFloodIsHeldBack()
     {
-        TunnelBridge::Settings settings;
-        settings.bufferLimit = 256 * KiB;
-        settings.readBufferSize = 64 * KiB;
+        const TunnelBridge::Settings settings = smallBuffers();
         startServer(settings);
         Target target(Target::Mode::Sink);
         QTcpSocket raw;
-        raw.setReadBufferSize(16 * KiB);
-        raw.connectToHost(QHostAddress::LocalHost, m_port);
-        QVERIFY(raw.waitForConnected(timeoutMs(5000)));
-        raw.write(upgradeRequest(path(target.port())));
-        QVERIFY(readHead(raw).startsWith("HTTP/1.1 101 "));
-        QVERIFY(m_bridge);
+        QVERIFY(openSlowReader(raw, target.port()));
         QTRY_COMPARE_WITH_TIMEOUT(m_bridge->state(), TunnelBridge::State::Open, timeoutMs(5000));
 
         // 32 MiB of pings with the largest payload a control frame may carry.
@@ -1072,25 +1097,15 @@ private Q_SLOTS:
         QCOMPARE(health.status, 200);
 
         // The client reads: a pong for every ping, and the tunnel's memory stays bounded meanwhile.
-        WebSocketCodec codec(WebSocketCodec::Role::Client);
         qint64 pongs = 0;
-        QElapsedTimer timer;
-        timer.start();
-        while (pongs < pings && timer.elapsed() < timeoutMs(60'000)) {
-            if (raw.bytesAvailable() == 0) {
-                QTest::qWait(1);
-                continue;
-            }
-            QByteArray chunk = raw.readAll();
-            qsizetype pos = 0;
-            while (pos < chunk.size()) {
-                const WebSocketCodec::Event e = codec.decode(chunk.data() + pos, chunk.size() - pos);
-                pos += e.consumed;
-                QVERIFY(e.kind == WebSocketCodec::Event::Kind::Pong || e.kind == WebSocketCodec::Event::Kind::NeedMore);
-                pongs += e.kind == WebSocketCodec::Event::Kind::Pong;
-            }
-            maxBuffered = qMax(maxBuffered, m_bridge->bufferedBytes());
-        }
+        QVERIFY(readFrames(
+            raw,
+            [&](const WebSocketCodec::Event &e) {
+                ++pongs;
+                return e.kind == WebSocketCodec::Event::Kind::Pong;
+            },
+            [&]() { return pongs >= pings; },
+            &maxBuffered));
         QCOMPARE(pongs, pings);
         QVERIFY2(maxBuffered <= bufferBound(settings), QByteArray::number(maxBuffered).constData());
         QCOMPARE(m_bridge->state(), TunnelBridge::State::Open);
