@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "tunnel/tunneltarget.h"
 
+#include <algorithm>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
