@@ -135,7 +135,7 @@ QString TunnelTarget::refusal(const QList<QHostAddress> &addresses, LocalTargets
             return u"refused: %1 is local to the relay"_s.arg(a.toString());
         }
         if (!literal) {
-            return u"refused: resolves to %1, which is local to the relay (name it literally)"_s.arg(a.toString());
+            return u"refused: resolves to %1, local to the relay"_s.arg(a.toString());
         }
     }
     return {};

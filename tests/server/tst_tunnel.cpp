@@ -8,6 +8,7 @@
 #include <QLocalSocket>
 #include <QNetworkRequest>
 #include <QPointer>
+#include <QProcess>
 #include <QRandomGenerator>
 #include <QSignalSpy>
 #include <QSslKey>
@@ -262,7 +263,8 @@ private:
                 } else if (r.token != TOKEN) {
                     result.status = 403;
                     result.reason = u"token not found"_s;
-                } else if (!r.target.startsWith("127.0.0.1:") && !r.target.startsWith("localhost:")) {
+                } else if (!r.target.startsWith("127.0.0.1:") && !r.target.startsWith("localhost:")
+                           && !r.target.contains(".test:")) {
                     result.status = 403;
                     result.reason = u"token does not match patterns"_s;
                 } else {
@@ -625,7 +627,7 @@ private Q_SLOTS:
         QTest::addColumn<LocalTargets>("policy");
         QTest::addColumn<QString>("refusal");
         const QString none;
-        const QString viaName = u"refused: resolves to %1, which is local to the relay (name it literally)"_s;
+        const QString viaName = u"refused: resolves to %1, local to the relay"_s;
         const QString denied = u"refused: %1 is local to the relay"_s;
         const QStringList lan{u"192.168.1.10"_s, u"fd00::10"_s};
         QTest::addRow("LAN name") << QByteArray("nas.lan") << lan << LocalTargets::Literal << none;
@@ -717,6 +719,61 @@ private Q_SLOTS:
         }
         QVERIFY(waitNoTunnels());
         QCOMPARE(target.connections, 1);
+    }
+
+    // A name is resolved once, every address is checked, and the checked addresses are the ones
+    // dialled, in order. Runs itself again in a child whose resolver answers for made-up names through
+    // nss_wrapper (libnss-wrapper), so that no DNS server is needed.
+    void resolvedNames()
+    {
+        if (!qEnvironmentVariableIsSet("NSS_WRAPPER_HOSTS")) {
+            QTemporaryDir dir;
+            QFile hosts(dir.filePath(u"hosts"_s));
+            QVERIFY(hosts.open(QIODevice::WriteOnly));
+            hosts.write("127.0.0.1 loopback.test\n127.0.0.2 twice.test\n127.0.0.1 twice.test\n");
+            hosts.close();
+            QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+            env.insert(u"LD_PRELOAD"_s, u"libnss_wrapper.so"_s);
+            env.insert(u"NSS_WRAPPER_HOSTS"_s, hosts.fileName());
+            QProcess child;
+            child.setProcessEnvironment(env);
+            child.setProcessChannelMode(QProcess::MergedChannels);
+            child.start(QCoreApplication::applicationFilePath(), {u"resolvedNames"_s});
+            QVERIFY(child.waitForFinished(timeoutMs(60'000)));
+            const QByteArray output = child.readAll();
+            QVERIFY2(child.exitStatus() == QProcess::NormalExit && child.exitCode() == 0, output.constData());
+            QVERIFY2(output.contains("PASS   : TestTunnel::resolvedNames()"), output.constData());
+            return;
+        }
+        Target target(Target::Mode::Echo);
+        const QByteArray port = QByteArray::number(target.port());
+        // By default a name that resolves to loopback is refused, and nothing is dialled.
+        {
+            auto ws = openWebSocket("/huproxy/alice/loopback.test/" + port);
+            QSignalSpy disconnected(ws.get(), &QWebSocket::disconnected);
+            QVERIFY(waitConnected(ws.get()));
+            QTRY_COMPARE_WITH_TIMEOUT(disconnected.size(), 1, timeoutMs(5000));
+            QCOMPARE(ws->closeCode(), QWebSocketProtocol::CloseCodeBadOperation);
+            QCOMPARE(ws->closeReason(),
+                     u"cannot connect to loopback.test:%1: refused: resolves to 127.0.0.1, local to the relay"_s.arg(
+                         target.port()));
+        }
+        QVERIFY(waitNoTunnels());
+        QCOMPARE(target.connections, 0);
+
+        // With `allow` the addresses are tried in order: nothing listens on 127.0.0.2, 127.0.0.1 answers.
+        TunnelBridge::Settings settings;
+        settings.localTargets = LocalTargets::Allow;
+        startServer(settings);
+        for (const QByteArray &host : {QByteArray("loopback.test"), QByteArray("twice.test")}) {
+            auto ws = openWebSocket("/huproxy/alice/" + host + '/' + port);
+            QVERIFY(waitConnected(ws.get()));
+            QSignalSpy echoed(ws.get(), &QWebSocket::binaryMessageReceived);
+            ws->sendBinaryMessage(host);
+            QVERIFY2(echoed.wait(timeoutMs(5000)), host.constData());
+            QCOMPARE(echoed.first().first().toByteArray(), host);
+        }
+        QCOMPARE(target.connections, 2);
     }
 
     // The users directory and the ACL of PROTOCOL §8/§11, as the daemon wires them.
