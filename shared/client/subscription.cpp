@@ -52,6 +52,9 @@ const Subscription::Settings &Subscription::settings() const
 
 void Subscription::setUrl(const QUrl &url)
 {
+    if (url == m_url) {
+        return;
+    }
     m_url = url;
     if (m_status != Status::Idle) {
         start();
@@ -65,6 +68,9 @@ QUrl Subscription::url() const
 
 void Subscription::setToken(const QString &token)
 {
+    if (token == m_token) {
+        return;
+    }
     m_token = token;
     if (m_status != Status::Idle) {
         start();
@@ -214,9 +220,10 @@ void Subscription::onReadyRead()
     if (m_parser->retryMs() >= 0) {
         m_serverRetryMs = m_parser->retryMs();
     }
-    // A receiver may stop or restart this subscription from its slot: then the rest is not ours.
+    // A receiver may stop, restart or delete this subscription from its slot: then the rest is not ours.
+    const QPointer<Subscription> self(this);
     for (const SseEvent &e : events) {
-        if (m_reply != reply) {
+        if (!self || m_reply != reply) {
             return;
         }
         m_delivered = true;
@@ -229,7 +236,7 @@ void Subscription::onReadyRead()
         }
         Q_EMIT messageReceived({e.id, e.type, e.type == "binary" ? QByteArray::fromBase64(e.data) : e.data});
     }
-    if (m_reply == reply && m_parser->pendingBytes() > m_settings.maxEventBytes) {
+    if (self && m_reply == reply && m_parser->pendingBytes() > m_settings.maxEventBytes) {
         fail(tr("An event is larger than %1 bytes").arg(m_settings.maxEventBytes));
     }
 }
@@ -240,9 +247,11 @@ void Subscription::onFinished()
     if (!reply) {
         return;
     }
+    onMetaDataChanged(); // in case the head came with the end
     if (m_status == Status::Connected) {
+        const QPointer<Subscription> self(this);
         onReadyRead(); // whatever arrived with the end
-        if (m_reply != reply) {
+        if (!self || m_reply != reply) {
             return;
         }
         connectionLost(reply->error() == QNetworkReply::NoError ? tr("The server ended the stream")

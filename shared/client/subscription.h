@@ -86,10 +86,12 @@ public:
     void setSettings(const Settings &settings);
     const Settings &settings() const;
 
-    // The channel's full URL (server base URL plus channel path); `stream=sse` is added.
+    // The channel's full URL (server base URL plus channel path); `stream=sse` is added. A change while
+    // started reconnects at once (and ends Failed); setting the same value again does nothing (start()
+    // retries).
     void setUrl(const QUrl &url);
     QUrl url() const;
-    // Sent as `Authorization: Bearer`; empty: none.
+    // Sent as `Authorization: Bearer`; empty: none. Changes take effect as setUrl()'s do.
     void setToken(const QString &token);
     // Where the next connection resumes from (persist it to resume across restarts).
     void setLastEventId(const QByteArray &id);

@@ -395,6 +395,19 @@ private Q_SLOTS:
         QCOMPARE(m_server->requests.size(), 1);
     }
 
+    void deleteFromAReceiver()
+    {
+        setUp();
+        connect(m_sub.get(), &Subscription::messageReceived, this, [this]() { m_sub.reset(); });
+        m_sub->start();
+        QVERIFY(connectStream());
+        m_server->send("id: 1\ndata: a\n\nid: 2\ndata: b\n\n");
+        QTRY_VERIFY_WITH_TIMEOUT(!m_sub, timeoutMs(5000));
+        QCOMPARE(m_events.size(), 1);
+        m_clock->advance(600'000);
+        QVERIFY(QTest::qWaitFor([this]() { return !m_server->isStreamOpen(); }, timeoutMs(5000)));
+    }
+
     void oversizedEventFails()
     {
         setUp();
