@@ -25,6 +25,12 @@ bool isEventStream(const QNetworkReply *reply)
     return type.split(';').first().trimmed().compare("text/event-stream", Qt::CaseInsensitive) == 0;
 }
 
+// The URL for logs and messages: no user info or query, which may hold a token.
+QString displayUrl(const QUrl &url)
+{
+    return url.toString(QUrl::RemoveUserInfo | QUrl::RemoveQuery);
+}
+
 } // namespace
 
 Subscription::Subscription(Clock *clock, QObject *parent)
@@ -150,8 +156,9 @@ void Subscription::open(Status status)
 {
     closeReply();
     m_nextAttemptMs = -1;
-    if (!m_url.isValid() || m_url.isRelative()) {
-        fail(tr("Invalid URL: %1").arg(m_url.toString(QUrl::RemoveUserInfo | QUrl::RemoveQuery)));
+    const QString scheme = m_url.scheme();
+    if (!m_url.isValid() || m_url.host().isEmpty() || (scheme != u"http" && scheme != u"https")) {
+        fail(tr("Not an http or https URL: %1").arg(displayUrl(m_url)));
         return;
     }
     QUrl url = m_url;
@@ -181,7 +188,7 @@ void Subscription::open(Status status)
     connect(m_reply, &QNetworkReply::metaDataChanged, this, &Subscription::onMetaDataChanged);
     connect(m_reply, &QNetworkReply::readyRead, this, &Subscription::onReadyRead);
     connect(m_reply, &QNetworkReply::finished, this, &Subscription::onFinished);
-    qCDebug(lcClient).noquote() << "opening" << m_url.toString(QUrl::RemoveUserInfo | QUrl::RemoveQuery) << "from"
+    qCDebug(lcClient).noquote() << "opening" << displayUrl(m_url) << "from"
                                 << (m_lastEventId.isEmpty() ? QByteArray("now") : m_lastEventId);
     setStatus(status, status == Status::Connecting ? QString() : m_errorString);
     armWatchdog();
@@ -205,7 +212,7 @@ void Subscription::onMetaDataChanged()
     }
     m_connectedAtMs = m_clock->monotonicMs();
     m_lastActivityMs = m_connectedAtMs;
-    qCDebug(lcClient).noquote() << "connected to" << m_url.toString(QUrl::RemoveUserInfo | QUrl::RemoveQuery);
+    qCDebug(lcClient).noquote() << "connected to" << displayUrl(m_url);
     setStatus(Status::Connected, {});
 }
 
@@ -319,8 +326,7 @@ void Subscription::fail(const QString &error)
 {
     closeReply();
     m_nextAttemptMs = -1;
-    qCInfo(lcClient).noquote() << "subscription to" << m_url.toString(QUrl::RemoveUserInfo | QUrl::RemoveQuery)
-                               << "failed:" << error;
+    qCInfo(lcClient).noquote() << "subscription to" << displayUrl(m_url) << "failed:" << error;
     setStatus(Status::Failed, error);
 }
 

@@ -424,6 +424,24 @@ private Q_SLOTS:
         QCOMPARE(m_events.first().data, "fine"_ba);
     }
 
+    void invalidUrlFails_data()
+    {
+        QTest::addColumn<QUrl>("url");
+        QTest::addRow("empty") << QUrl();
+        QTest::addRow("relative") << QUrl(u"/public/pubsub/x"_s);
+        QTest::addRow("file") << QUrl(u"file:///etc/passwd"_s);
+    }
+
+    void invalidUrlFails()
+    {
+        QFETCH(QUrl, url);
+        setUp();
+        m_sub->setUrl(url);
+        m_sub->start();
+        QCOMPARE(m_sub->status(), Status::Failed);
+        QVERIFY(m_sub->errorString().startsWith(u"Not an http or https URL"_s));
+    }
+
     void nonStreamAnswerFails()
     {
         setUp();
