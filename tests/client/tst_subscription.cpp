@@ -116,8 +116,10 @@ private Q_SLOTS:
             QCOMPARE(m_sub->retryIn(), int(delays.at(i) / 1000));
             QCOMPARE(m_sub->errorString(), u"HTTP 502: Bad gateway"_s);
             // Not a moment early: the attempt starts (synchronously, on the clock's wake-up) when due.
+            QCOMPARE(m_clock->nextWake(), m_sub->nextAttemptMs());
             m_clock->advance(delays.at(i) - 1);
             QCOMPARE(m_sub->nextAttemptMs() - m_clock->monotonicMs(), 1);
+            QCOMPARE(m_clock->nextWake(), m_sub->nextAttemptMs()); // asked for again
             QCOMPARE(m_sub->retryIn(), 1);
             m_clock->advance(1);
             QCOMPARE(m_sub->nextAttemptMs(), -1);
@@ -365,8 +367,11 @@ private Q_SLOTS:
         for (int i = 0; i < 5; ++i) {
             clock.advance(5000);
         }
-        clock.advance(1000); // another listener's wake-up
+        QCOMPARE(clock.nextWake(), clock.monotonicMs() + 5000);
+        clock.advance(1000); // another listener's wake-up: the next look is asked for again
+        QCOMPARE(clock.nextWake(), clock.monotonicMs() + 4000);
         QCOMPARE(woke.size(), 0);
+        clock.advance(4000);
         clock.setUnixMs(clock.unixMs() + 9000); // a small correction
         clock.advance(5000);
         QCOMPARE(woke.size(), 0);
