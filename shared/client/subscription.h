@@ -33,8 +33,8 @@ struct Event
 // channel's URL that, whenever it breaks, is opened again with `Last-Event-ID`, so the server replays
 // what was published meanwhile from its replay buffer.
 //
-// Reconnects back off exponentially (1 s doubling to 60 s, ±20 % jitter; never sooner than a 429 or
-// 503's `Retry-After`); the backoff starts again after a connection that delivered a message or stayed
+// Reconnects back off exponentially (1 s doubling to 60 s, ±20 % jitter; never sooner than a
+// `Retry-After`, as a 429 or 503 sends); the backoff starts again after a connection that delivered a message or stayed
 // up for 30 s. A client error (`4xx` other than 408 and 429, such as `401`/`403`) is terminal: the status
 // becomes Failed with the server's one-line reason, and nothing is retried until setUrl(), setToken() or
 // start() is called again. A stream silent for longer than two and a half keep-alive periods is assumed
@@ -100,7 +100,8 @@ public:
     Status status() const;
     // Why the last attempt or connection failed (empty while connected and after start()).
     QString errorString() const;
-    // Whole seconds until the next attempt while Reconnecting and waiting; else 0.
+    // Whole seconds until the next attempt while Reconnecting and waiting; else 0. It counts down with no
+    // signal (statusChanged() marks a new wait): a display polls it.
     int retryIn() const;
     // The monotonic time (on the clock) of the next attempt, or -1.
     qint64 nextAttemptMs() const;
