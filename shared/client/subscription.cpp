@@ -235,6 +235,8 @@ void Subscription::onReadyRead()
         }
         m_delivered = true;
         if (e.type == "gap") {
+            qCInfo(lcClient).noquote() << "some messages on" << displayUrl(m_url)
+                                       << "may have been missed (replay gap)";
             Q_EMIT gapDetected();
             continue;
         }
