@@ -52,7 +52,14 @@ void NotifyEndpoint::handle(HttpConnection *c, const HttpRequest &r, const QByte
     case AccessGate::Verdict::Denied:
         return;
     case AccessGate::Verdict::Pending:
-        m_gate->whenConfigReady(c, user, [this, c, copy = r, user]() { handle(c, copy, user); });
+        // The endpoint may be replaced (RelayServer::setAccessGate()) before the configuration arrives.
+        m_gate->whenConfigReady(c, user, [self = QPointer<NotifyEndpoint>(this), c, copy = r, user]() {
+            if (self) {
+                self->handle(c, copy, user);
+            } else {
+                c->respondText(503, "Notification backend not configured");
+            }
+        });
         return;
     }
 }
@@ -68,33 +75,34 @@ void NotifyEndpoint::send(HttpConnection *c, const HttpRequest &r, const QByteAr
     const Notification notification = *parsed.notification;
     const QString userName = QString::fromUtf8(user);
     QPointer<HttpConnection> connection(c);
-    m_gate->configSource()->lookup(userName, c, [this, connection, userName, notification](const ConfigLookup &lookup) {
+    QPointer<NotifyEndpoint> self(this);
+    m_gate->configSource()->lookup(userName, c, [self, connection, userName, notification](const ConfigLookup &lookup) {
         if (!connection) {
             return;
         }
-        if (lookup.state != ConfigLookup::State::Found || !lookup.config) {
+        if (!self || lookup.state != ConfigLookup::State::Found || !lookup.config) {
             connection->respondText(503, "Notification backend not configured");
             return;
         }
-        m_notifier.send(userName,
-                        lookup.config->ntfyType(),
-                        lookup.config->ntfyConfig(),
-                        notification,
-                        [connection, notification](const Notifier::Result &result) {
-                            if (!connection) {
-                                return;
-                            }
-                            if (result.status != 200) {
-                                connection->respondText(result.status, result.message.toUtf8());
-                                return;
-                            }
-                            QJsonObject body{{QStringLiteral("status"), QStringLiteral("sent")},
-                                             {QStringLiteral("type"), Notification::typeName(notification.type)}};
-                            connection->respond(
-                                200,
-                                {{QByteArrayLiteral("Content-Type"), QByteArrayLiteral("application/json")}},
-                                QJsonDocument(body).toJson(QJsonDocument::Compact) + '\n');
-                        });
+        self->m_notifier.send(userName,
+                              lookup.config->ntfyType(),
+                              lookup.config->ntfyConfig(),
+                              notification,
+                              [connection, notification](const Notifier::Result &result) {
+                                  if (!connection) {
+                                      return;
+                                  }
+                                  if (result.status != 200) {
+                                      connection->respondText(result.status, result.message.toUtf8());
+                                      return;
+                                  }
+                                  QJsonObject body{{QStringLiteral("status"), QStringLiteral("sent")},
+                                                   {QStringLiteral("type"), Notification::typeName(notification.type)}};
+                                  connection->respond(
+                                      200,
+                                      {{QByteArrayLiteral("Content-Type"), QByteArrayLiteral("application/json")}},
+                                      QJsonDocument(body).toJson(QJsonDocument::Compact) + '\n');
+                              });
     });
 }
 

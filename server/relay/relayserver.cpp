@@ -553,6 +553,15 @@ void RelayServer::onAnswered(HttpConnection *c, Waiter *w, const Answer &a)
                 headers.append({QByteArrayLiteral("Patch-Time"), QByteArray::number(a.message.time)});
                 m_fanoutResponse = HttpConnection::prepare(200, headers, a.message.body);
                 m_fanoutId = a.message.id;
+                // The engine hands a message to all its receivers within one call: once control is back
+                // in the event loop the fan-out is over, and the body (up to the body limit) is let go.
+                QMetaObject::invokeMethod(
+                    this,
+                    [this]() {
+                        m_fanoutId.clear();
+                        m_fanoutResponse = {};
+                    },
+                    Qt::QueuedConnection);
             }
             c->respondPrepared(m_fanoutResponse);
             break;

@@ -104,7 +104,8 @@ private:
     QDeadlineTimer m_grace;
     QPointer<AccessGate> m_gate;
     RelayMetrics *m_metrics = nullptr;
-    // The response of the pubsub message being fanned out, serialised once.
+    // The response of the pubsub message being fanned out, serialised once; kept until the event loop
+    // runs again.
     QByteArray m_fanoutId;
     PreparedResponse m_fanoutResponse;
     TunnelServer *m_tunnels = nullptr;
