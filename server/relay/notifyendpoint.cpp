@@ -34,28 +34,21 @@ Notifier *NotifyEndpoint::notifier()
     return &m_notifier;
 }
 
-void NotifyEndpoint::handle(HttpConnection *c, const HttpRequest &r, const QByteArray &user)
+void NotifyEndpoint::handle(HttpConnection *c, const HttpRequest &r, const RequestClass &request)
 {
-    // The method check comes before the ACL here, as in the original (PROTOCOL §10).
-    if (r.method != "GET" && r.method != "POST") {
-        c->respondText(405, "Method not allowed", {{QByteArrayLiteral("Allow"), QByteArrayLiteral("GET, POST")}});
-        return;
-    }
-    const QByteArray ns = "u/" + user;
     const QueryParams query(r.query);
     AccessGate::Ticket ticket;
-    const AccessGate::Action action = r.method == "GET" ? AccessGate::Action::Consume : AccessGate::Action::Produce;
-    switch (m_gate->check(c, r, {AccessGate::Zone::User, ns, "_/ntfy", action, &query}, &ticket)) {
+    switch (m_gate->check(c, r, {request.zone, request.ns, request.path, request.action, &query}, &ticket)) {
     case AccessGate::Verdict::Allowed:
-        send(c, r, user);
+        send(c, r, request.userName().toByteArray());
         return;
     case AccessGate::Verdict::Denied:
         return;
     case AccessGate::Verdict::Pending:
         // The endpoint may be replaced (RelayServer::setAccessGate()) before the configuration arrives.
-        m_gate->whenConfigReady(c, user, [self = QPointer<NotifyEndpoint>(this), c, copy = r, user]() {
+        m_gate->whenConfigReady(c, request.userName(), [self = QPointer<NotifyEndpoint>(this), c, copy = r, request]() {
             if (self) {
-                self->handle(c, copy, user);
+                self->handle(c, copy, request);
             } else {
                 c->respondText(503, "Notification backend not configured");
             }

@@ -59,22 +59,24 @@ std::optional<AclList> aclListForMethod(QByteArrayView method)
     return std::nullopt;
 }
 
-std::optional<AclList> aclListForAction(AclAction action, QByteArrayView method)
+std::optional<AclList> aclListForAction(RequestAction action, QByteArrayView method)
 {
     switch (action) {
-    case AclAction::Consume:
+    case RequestAction::Consume:
         return AclList::Get;
-    case AclAction::Produce:
+    case RequestAction::Produce:
         // `GET ?body=` writes, so it needs POST permission (PROTOCOL §16 item 9).
         if (method.compare("GET", Qt::CaseInsensitive) == 0) {
             return AclList::Post;
         }
         return aclListForMethod(method);
-    case AclAction::Request:
-    case AclAction::Respond:
+    case RequestAction::Request:
+    case RequestAction::Respond:
         return aclListForMethod(method);
-    case AclAction::Reply:
+    case RequestAction::Reply:
         return AclList::Post;
+    case RequestAction::Preflight:
+        break;
     }
     return std::nullopt;
 }

@@ -6,10 +6,10 @@
 #include "access/acl.h"
 
 using namespace Qt::StringLiterals;
-using Patchwork::AclAction;
 using Patchwork::AclList;
 using Patchwork::AclResult;
 using Patchwork::ConfigLookup;
+using Patchwork::RequestAction;
 using Patchwork::UserConfig;
 namespace Acl = Patchwork::Acl;
 
@@ -327,28 +327,29 @@ void TestAcl::adminLookupStates()
 
 void TestAcl::listForAction_data()
 {
-    QTest::addColumn<AclAction>("action");
+    QTest::addColumn<RequestAction>("action");
     QTest::addColumn<QByteArray>("method");
     QTest::addColumn<int>("list"); // -1 = unsupported
 
-    QTest::addRow("consumer GET") << AclAction::Consume << "GET"_ba << int(AclList::Get);
-    QTest::addRow("producer POST") << AclAction::Produce << "POST"_ba << int(AclList::Post);
-    QTest::addRow("producer PUT") << AclAction::Produce << "PUT"_ba << int(AclList::Put);
-    QTest::addRow("producer GET ?body= needs POST") << AclAction::Produce << "GET"_ba << int(AclList::Post);
-    QTest::addRow("requester DELETE") << AclAction::Request << "DELETE"_ba << int(AclList::Delete);
-    QTest::addRow("requester PATCH") << AclAction::Request << "PATCH"_ba << int(AclList::Patch);
-    QTest::addRow("requester GET") << AclAction::Request << "GET"_ba << int(AclList::Get);
-    QTest::addRow("requester HEAD") << AclAction::Request << "HEAD"_ba << -1;
-    QTest::addRow("requester custom") << AclAction::Request << "PROPFIND"_ba << -1;
-    QTest::addRow("GET responder") << AclAction::Respond << "GET"_ba << int(AclList::Get);
-    QTest::addRow("POST responder") << AclAction::Respond << "POST"_ba << int(AclList::Post);
-    QTest::addRow("PUT switch responder") << AclAction::Respond << "PUT"_ba << int(AclList::Put);
-    QTest::addRow("reply") << AclAction::Reply << "POST"_ba << int(AclList::Post);
+    QTest::addRow("consumer GET") << RequestAction::Consume << "GET"_ba << int(AclList::Get);
+    QTest::addRow("producer POST") << RequestAction::Produce << "POST"_ba << int(AclList::Post);
+    QTest::addRow("producer PUT") << RequestAction::Produce << "PUT"_ba << int(AclList::Put);
+    QTest::addRow("producer GET ?body= needs POST") << RequestAction::Produce << "GET"_ba << int(AclList::Post);
+    QTest::addRow("requester DELETE") << RequestAction::Request << "DELETE"_ba << int(AclList::Delete);
+    QTest::addRow("requester PATCH") << RequestAction::Request << "PATCH"_ba << int(AclList::Patch);
+    QTest::addRow("requester GET") << RequestAction::Request << "GET"_ba << int(AclList::Get);
+    QTest::addRow("requester HEAD") << RequestAction::Request << "HEAD"_ba << -1;
+    QTest::addRow("requester custom") << RequestAction::Request << "PROPFIND"_ba << -1;
+    QTest::addRow("GET responder") << RequestAction::Respond << "GET"_ba << int(AclList::Get);
+    QTest::addRow("POST responder") << RequestAction::Respond << "POST"_ba << int(AclList::Post);
+    QTest::addRow("PUT switch responder") << RequestAction::Respond << "PUT"_ba << int(AclList::Put);
+    QTest::addRow("reply") << RequestAction::Reply << "POST"_ba << int(AclList::Post);
+    QTest::addRow("preflight is never checked") << RequestAction::Preflight << "OPTIONS"_ba << -1;
 }
 
 void TestAcl::listForAction()
 {
-    QFETCH(AclAction, action);
+    QFETCH(RequestAction, action);
     QFETCH(QByteArray, method);
     QFETCH(int, list);
     const std::optional<AclList> result = Patchwork::aclListForAction(action, method);
