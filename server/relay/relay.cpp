@@ -16,6 +16,7 @@ namespace Patchwork::Server
 Relay::Relay(Clock *clock, QObject *parent)
     : QObject(parent)
     , m_clock(clock)
+    , m_metrics(std::make_unique<Metrics>())
 {
     if (!m_clock) {
         m_ownClock = std::make_unique<SystemClock>();
@@ -96,7 +97,6 @@ bool Relay::start()
         fail(tr("Cannot set up hook secrets: %1").arg(error), ErrorCategory::Config);
         return false;
     }
-    m_metrics = std::make_unique<Metrics>();
     m_configs = makeConfigSource();
     m_gate = std::make_unique<AccessGate>(m_clock, *secret, m_configs.get(), m_metrics.get());
     m_gate->setSettings(m_settings.access);
@@ -152,10 +152,10 @@ void Relay::teardown()
     m_countsTimer.stop();
     m_stopping = false;
     // Connections and their waiters first, then the gate they were admitted by, then the configurations.
+    // The metrics registry stays: counters go on across restarts, each run's gauges leave with it.
     m_server.reset();
     m_gate.reset();
     m_configs.reset();
-    m_metrics.reset();
 }
 
 void Relay::fail(const QString &message, ErrorCategory category)

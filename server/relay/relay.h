@@ -106,6 +106,7 @@ public:
     // The parts while running (null otherwise), for tests and embedders that need more.
     RelayServer *server() const;
     AccessGate *accessGate() const;
+    // The Prometheus registry (PROTOCOL §12), the same across restarts.
     Metrics *metrics() const;
 
     // How often the counts are re-read (default 250 ms).
@@ -140,8 +141,8 @@ private:
     std::unique_ptr<Clock> m_ownClock;
     RelaySettings m_settings;
     QString m_error;
-    // The parts of one run, built by start(), destroyed by teardown() (server first).
     std::unique_ptr<Metrics> m_metrics;
+    // The parts of one run, built by start(), destroyed by teardown() (server first).
     std::unique_ptr<ConfigSource> m_configs;
     std::unique_ptr<AccessGate> m_gate;
     std::unique_ptr<RelayServer> m_server;

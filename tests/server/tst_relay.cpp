@@ -76,6 +76,10 @@ private Q_SLOTS:
             verifyServing(relay);
         }
         QCOMPARE(started.size(), 3);
+        // One registry for every run; each run took its connections out of the gauge.
+        const TestResponse metrics = fetch(relay.port(), "GET", "/metrics");
+        QCOMPARE(metrics.status, 200);
+        QVERIFY2(metrics.body.contains("\npatchwork_active_connections 1\n"), metrics.body.constData());
         QCOMPARE(running.size(), 5);
         // stopped() came exactly once per stop: nothing more arrives while the relay runs.
         QVERIFY(!stopped.wait(300));
