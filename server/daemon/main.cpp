@@ -27,10 +27,12 @@ RelayServer::Settings relaySettings(const ServerOptions &o)
     s.limits.maxBody = o.maxBody;
     s.limits.uploadStallMs = o.uploadStallTimeoutMs;
     s.limits.idleMs = o.idleTimeoutMs;
+    s.limits.lingerMs = o.lingerTimeoutMs;
     s.hub.replyTimeoutMs = o.replyTimeoutMs;
     s.hub.switchTimeoutMs = o.switchTimeoutMs;
     s.hub.maxWaitMs = o.maxWaitMs;
     s.tunnel.idleTimeoutMs = o.tunnelIdleTimeoutMs;
+    s.tunnel.localTargets = o.tunnelLocalTargets;
     s.hub.replay = {o.replayCount, o.replayAgeMs, o.replayChannelBytes, o.replayTotalBytes};
     return s;
 }

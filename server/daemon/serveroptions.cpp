@@ -39,7 +39,9 @@ enum class Id
     MaxWait,
     UploadStallTimeout,
     IdleTimeout,
+    LingerTimeout,
     TunnelIdleTimeout,
+    TunnelLocalTargets,
     ReplyTimeout,
     SwitchTimeout,
     ReplayCount,
@@ -63,7 +65,8 @@ enum class Kind
     Duration, // milliseconds, >= min
     List, // trusted proxies
     Level,
-    Format
+    Format,
+    LocalTargets
 };
 
 struct Option
@@ -93,7 +96,9 @@ constexpr Option OPTIONS[] = {
     {Id::MaxWait, u"max-wait", Kind::Duration},
     {Id::UploadStallTimeout, u"upload-stall-timeout", Kind::Duration, 1},
     {Id::IdleTimeout, u"idle-timeout", Kind::Duration, 1},
+    {Id::LingerTimeout, u"linger-timeout", Kind::Duration},
     {Id::TunnelIdleTimeout, u"tunnel-idle-timeout", Kind::Duration},
+    {Id::TunnelLocalTargets, u"tunnel-local-targets", Kind::LocalTargets},
     {Id::ReplyTimeout, u"reply-timeout", Kind::Duration, 1},
     {Id::SwitchTimeout, u"switch-timeout", Kind::Duration, 1},
     {Id::ReplayCount, u"replay-count", Kind::Int},
@@ -312,6 +317,9 @@ bool apply(ServerOptions &options, const Option &option, const Value &value, QSt
         case Id::IdleTimeout:
             options.idleTimeoutMs = *ms;
             break;
+        case Id::LingerTimeout:
+            options.lingerTimeoutMs = *ms;
+            break;
         case Id::TunnelIdleTimeout:
             options.tunnelIdleTimeoutMs = *ms;
             break;
@@ -358,6 +366,17 @@ bool apply(ServerOptions &options, const Option &option, const Value &value, QSt
         }
         options.logFormat = *format;
         return true;
+    }
+    case Kind::LocalTargets: {
+        static const std::pair<QStringView, LocalTargets> NAMES[] = {
+            {u"literal", LocalTargets::Literal}, {u"deny", LocalTargets::Deny}, {u"allow", LocalTargets::Allow}};
+        for (const auto &[name, mode] : NAMES) {
+            if (text.compare(name, Qt::CaseInsensitive) == 0) {
+                options.tunnelLocalTargets = mode;
+                return true;
+            }
+        }
+        return fail(ServerOptions::tr("expected literal, deny or allow"));
     }
     }
     return true;
@@ -661,8 +680,14 @@ QString ServerOptions::usage()
               "  --max-wait S                  bound on every wait (default 0 = none)\n"
               "  --upload-stall-timeout S      request body without progress (default 30)\n"
               "  --idle-timeout S              idle keep-alive connections (default 120)\n"
+              "  --linger-timeout S            after refusing a request, read and discard what the client\n"
+              "                                still sends for up to S before closing (default 5; 0 = close)\n"
               "  --tunnel-idle-timeout S       a /huproxy tunnel with no data either way (default 1h;\n"
               "                                0 = no limit)\n"
+              "  --tunnel-local-targets MODE   tunnels to the relay's own machine (loopback, link-local):\n"
+              "                                literal = only to an IP literal or localhost that the\n"
+              "                                token's patterns allow (default), deny = never, allow =\n"
+              "                                also through names that resolve there\n"
               "  --reply-timeout S             a responder's reply (default 60)\n"
               "  --switch-timeout S            the reply of a double-clutch responder (default 30)\n"
               "  --replay-count N              pubsub messages kept per channel for replay (default 100)\n"

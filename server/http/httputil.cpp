@@ -1,8 +1,62 @@
 // SPDX-License-Identifier: MIT
 #include "http/httputil.h"
 
+#include <algorithm>
+
 namespace Patchwork::Server
 {
+
+namespace
+{
+
+bool isTokenChar(char c)
+{
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
+        return true;
+    }
+    switch (c) {
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '\'':
+    case '*':
+    case '+':
+    case '-':
+    case '.':
+    case '^':
+    case '_':
+    case '`':
+    case '|':
+    case '~':
+        return true;
+    default:
+        return false;
+    }
+}
+
+bool isControlChar(char c)
+{
+    return uchar(c) < 0x20 || c == 0x7f;
+}
+
+} // namespace
+
+bool isHttpToken(QByteArrayView s)
+{
+    return !s.isEmpty() && std::all_of(s.begin(), s.end(), isTokenChar);
+}
+
+bool isHttpFieldValue(QByteArrayView s)
+{
+    return std::none_of(s.begin(), s.end(), [](char c) { return c != '\t' && isControlChar(c); });
+}
+
+bool containsControlChar(QByteArrayView s)
+{
+    return std::any_of(s.begin(), s.end(), isControlChar);
+}
 
 QByteArray htmlEscape(QByteArrayView text)
 {

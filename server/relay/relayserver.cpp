@@ -22,7 +22,10 @@ const QByteArray CONTENT_TYPE = QByteArrayLiteral("Content-Type");
 const QByteArray TEXT_PLAIN = QByteArrayLiteral("text/plain");
 const QByteArray PATCH_H = QByteArrayLiteral("patch-h-");
 
-// Never carried from a request into a relayed response, whatever Patch-H- says (PROTOCOL §6).
+// Never carried from a request into a relayed response, whatever Patch-H- says (PROTOCOL §6): framing
+// and connection headers, and every Patch-* name, because the headers the server sets (Patch-Id,
+// Patch-Time, Patch-Gap, Patch-Subscribers, Patch-Request-Id, Patch-Method, Patch-Uri, Patch-Status) are
+// the server's alone. Values need no check here: the parser refuses control characters in any header.
 bool isForbiddenHeader(QByteArrayView name)
 {
     static const QByteArrayView forbidden[] = {"Content-Length",
@@ -39,7 +42,13 @@ bool isForbiddenHeader(QByteArrayView name)
             return true;
         }
     }
-    return name.size() >= 15 && name.first(15).compare("Access-Control-", Qt::CaseInsensitive) == 0;
+    static const QByteArrayView forbiddenPrefixes[] = {"Access-Control-", "Patch-"};
+    for (QByteArrayView prefix : forbiddenPrefixes) {
+        if (name.size() >= prefix.size() && name.first(prefix.size()).compare(prefix, Qt::CaseInsensitive) == 0) {
+            return true;
+        }
+    }
+    return false;
 }
 
 void removeHeader(HeaderList &headers, QByteArrayView name)
@@ -223,6 +232,11 @@ void RelayServer::handleRequest(HttpConnection *c)
 {
     const HttpRequest &r = c->request();
     const QByteArray path = QByteArray::fromPercentEncoding(removeDotSegments(r.rawPath));
+    if (containsControlChar(path)) {
+        // Parts of the path end up in headers (Patch-Uri) and in names the tunnel dials: refused, not encoded.
+        c->respondText(400, "Invalid path: control characters are not allowed");
+        return;
+    }
     const QueryParams query(r.query);
     const RequestClass request = classifyRequest(r.method, path, query);
     using Route = RequestClass::Route;

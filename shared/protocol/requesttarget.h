@@ -15,7 +15,7 @@ namespace Patchwork
 // The request target (path and query) as the relay reads it (PROTOCOL §1, §2), for the server and for
 // whatever must agree with it (the tray's ACL tester).
 
-// RFC 3986 §5.2.4 remove_dot_segments on a raw (still percent-encoded) path.
+// RFC 3986 §5.2.4 remove_dot_segments on a raw (still percent-encoded) path, in linear time.
 QByteArray removeDotSegments(QByteArrayView path);
 
 // A decoded query string; '+' is a space, as browsers and Go's url.Query() read it.
