@@ -537,14 +537,17 @@ private Q_SLOTS:
         const QByteArray invalidHost =
             "Bad Request: invalid host (expected a DNS name or an IP address, IPv6 in brackets)\n";
         const QByteArray invalidPort = "Bad Request: invalid port (expected 1-65535)\n";
+        // Control characters never reach the tunnel: the relay refuses such a path first.
+        const QByteArray controlCharacters = "Invalid path: control characters are not allowed\n";
         const auto canonical = [](QByteArrayView use) -> QByteArray {
             return "Bad Request: IP address not in canonical form (use " + use.toByteArray() + ")\n";
         };
-        QTest::addRow("NUL in a name") << QByteArray("127.0.0.1%00.example.com") << QByteArray("22") << invalidHost;
-        QTest::addRow("NUL at the end") << QByteArray("example.com%00") << QByteArray("22") << invalidHost;
+        QTest::addRow("NUL in a name") << QByteArray("127.0.0.1%00.example.com") << QByteArray("22")
+                                       << controlCharacters;
+        QTest::addRow("NUL at the end") << QByteArray("example.com%00") << QByteArray("22") << controlCharacters;
         QTest::addRow("percent") << QByteArray("127.0.0.1%25.example.com") << QByteArray("22") << invalidHost;
         QTest::addRow("space") << QByteArray("example.com%20") << QByteArray("22") << invalidHost;
-        QTest::addRow("CR LF") << QByteArray("a%0D%0Ab.example.com") << QByteArray("22") << invalidHost;
+        QTest::addRow("CR LF") << QByteArray("a%0D%0Ab.example.com") << QByteArray("22") << controlCharacters;
         QTest::addRow("at sign") << QByteArray("127.0.0.1@example.com") << QByteArray("22") << invalidHost;
         QTest::addRow("underscore") << QByteArray("my_host") << QByteArray("22") << invalidHost;
         QTest::addRow("UTF-8") << QByteArray("b%C3%BCcher.de") << QByteArray("22") << invalidHost;
@@ -577,7 +580,7 @@ private Q_SLOTS:
         QTest::addRow("port 65536") << QByteArray("example.com") << QByteArray("65536") << invalidPort;
         QTest::addRow("port 6 digits") << QByteArray("example.com") << QByteArray("000022") << invalidPort;
         QTest::addRow("port with space") << QByteArray("example.com") << QByteArray("22%20") << invalidPort;
-        QTest::addRow("port with NUL") << QByteArray("example.com") << QByteArray("22%00") << invalidPort;
+        QTest::addRow("port with NUL") << QByteArray("example.com") << QByteArray("22%00") << controlCharacters;
         QTest::addRow("port in hex") << QByteArray("example.com") << QByteArray("0x16") << invalidPort;
     }
     void badTargets()
@@ -593,6 +596,19 @@ private Q_SLOTS:
         QCOMPARE(r.body, body);
         QVERIFY(m_requests.isEmpty()); // refused before the ACL
         QCOMPARE(m_relay->tunnelServer()->tunnelCount(), 0);
+    }
+
+    // Beneath the relay's own check of the path, the target parser refuses control characters too.
+    void targetParserRefusesControlCharacters()
+    {
+        for (const QByteArray &host : {QByteArray("127.0.0.1\0.example.com", 23), QByteArray("a\r\nb.example.com")}) {
+            QByteArray error;
+            QVERIFY(!TunnelTarget::parse(host, "22", &error));
+            QVERIFY2(error.startsWith("Bad Request: invalid host"), error.constData());
+        }
+        QByteArray error;
+        QVERIFY(!TunnelTarget::parse("example.com", QByteArray("22\0", 3), &error));
+        QVERIFY2(error.startsWith("Bad Request: invalid port"), error.constData());
     }
 
     // The probe of issue 8: `127.0.0.1%00.example.com` matched `*.example.com:*` and the dial, which
@@ -614,7 +630,7 @@ private Q_SLOTS:
         QVERIFY(client.waitForResponse(timeoutMs(5000)));
         const TestResponse r = client.takeResponse();
         QCOMPARE(r.status, 400);
-        QVERIFY2(r.body.startsWith("Bad Request: invalid host"), r.body.constData());
+        QCOMPARE(r.body, QByteArray("Invalid path: control characters are not allowed\n"));
         QCOMPARE(m_relay->tunnelServer()->tunnelCount(), 0);
         QCOMPARE(target.connections, 0);
     }
