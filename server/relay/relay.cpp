@@ -98,6 +98,14 @@ bool Relay::start()
         return false;
     }
     m_configs = makeConfigSource();
+    if (m_configs) {
+        // Already logged by the source. A user's broken file is an ACL problem; Forgejo's are upstream ones.
+        const ErrorCategory category =
+            qobject_cast<ForgejoConfigSource *>(m_configs.get()) ? ErrorCategory::Upstream : ErrorCategory::Acl;
+        connect(m_configs.get(), &ConfigSource::errorOccurred, this, [this, category](const QString &message) {
+            Q_EMIT errorOccurred(message, category);
+        });
+    }
     m_gate = std::make_unique<AccessGate>(m_clock, *secret, m_configs.get(), m_metrics.get());
     m_gate->setSettings(m_settings.access);
     m_server = std::make_unique<RelayServer>(m_clock);

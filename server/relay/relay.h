@@ -55,7 +55,9 @@ struct RelaySettings
 // current settings (so a new port, users directory or Forgejo URL takes effect), each stop() answers
 // waiting requests with 503 and emits stopped() exactly once. Failures are reported through
 // errorOccurred() with a category (a port in use is ErrorCategory::Listener, a port below 1024 without
-// privilege ErrorCategory::Permission, an unusable data directory ErrorCategory::Config).
+// privilege ErrorCategory::Permission, an unusable data directory ErrorCategory::Config; while running,
+// a user's configuration that cannot be read is ErrorCategory::Acl, a Forgejo failure
+// ErrorCategory::Upstream).
 //
 // The live counts are read from the engine and the listener every `countsIntervalMs` while running and
 // notified when they change; messagesPerMinute counts messages delivered (a producer's, a reply, a

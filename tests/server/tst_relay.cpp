@@ -176,6 +176,28 @@ private Q_SLOTS:
         QVERIFY(!relay.isRunning());
     }
 
+    void brokenUserConfigIsAnAclError()
+    {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        RelaySettings s = settings();
+        s.usersDir = dir.path();
+        Relay relay;
+        relay.setSettings(s);
+        QVERIFY(relay.start());
+        QSignalSpy errors(&relay, &Relay::errorOccurred);
+        QTest::ignoreMessage(QtWarningMsg, QRegularExpression(QStringLiteral("alice")));
+        QVERIFY(QDir(dir.path()).mkpath(QStringLiteral("alice")));
+        QFile file(dir.filePath(QStringLiteral("alice/config.yaml")));
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write("tokens: [unclosed\n");
+        file.close();
+        QVERIFY(errors.wait(timeoutMs(5000)));
+        QCOMPARE(errors.first().at(1).value<ErrorCategory>(), ErrorCategory::Acl);
+        QVERIFY(errors.first().at(0).toString().contains(u"alice"));
+        QVERIFY(relay.isRunning());
+    }
+
     void countsFollowRealClients()
     {
         Relay relay;
