@@ -119,7 +119,7 @@ bool Relay::start()
         fail(message, listenErrorCategory(code));
         return false;
     }
-    connect(m_server.get(), &RelayServer::stopped, this, &Relay::onServerStopped);
+    connect(m_server.get(), &RelayServer::stopped, this, [this, run = ++m_run]() { onServerStopped(run); });
     connect(m_server->hub(), &ChannelHub::messageDelivered, this, [this]() { m_messages.add(m_clock->monotonicMs()); });
     m_error.clear();
     m_countsTimer.start();
@@ -138,13 +138,13 @@ void Relay::stop()
     m_server->shutdown(m_settings.shutdownGraceMs);
 }
 
-void Relay::onServerStopped()
+void Relay::onServerStopped(quint64 run)
 {
     // Deleting the server inside its own signal is not safe: finish from the event loop.
     QMetaObject::invokeMethod(
         this,
-        [this]() {
-            if (!m_stopping) {
+        [this, run]() {
+            if (!m_stopping || run != m_run) {
                 return; // start() ended this run already
             }
             teardown();

@@ -135,7 +135,7 @@ Q_SIGNALS:
 private:
     void fail(const QString &message, ErrorCategory category);
     std::unique_ptr<ConfigSource> makeConfigSource() const;
-    void onServerStopped();
+    void onServerStopped(quint64 run);
     void teardown();
     void updateCounts();
 
@@ -149,6 +149,7 @@ private:
     std::unique_ptr<AccessGate> m_gate;
     std::unique_ptr<RelayServer> m_server;
     bool m_stopping = false;
+    quint64 m_run = 0; // counts start()s, so a late stopped() of an earlier run is told apart
     QTimer m_countsTimer;
     RateWindow m_messages;
     quint16 m_port = 0;

@@ -288,6 +288,29 @@ private Q_SLOTS:
         // The interrupted stop does not report later.
         QVERIFY(!stopped.wait(300));
     }
+
+    // A stop whose stopped() is still on its way when start() and stop() come again must not end the
+    // second run: that one reports when it has finished itself.
+    void restartWhileStoppedIsQueued()
+    {
+        Relay relay;
+        relay.setSettings(settings());
+        QVERIFY(relay.start());
+        QSignalSpy stopped(&relay, &Relay::stopped);
+        relay.stop();
+        // Let the server report, but not the relay's finish, which it queues.
+        QSignalSpy serverStopped(relay.server(), &RelayServer::stopped);
+        QVERIFY(serverStopped.wait(timeoutMs(5000)));
+        QCOMPARE(stopped.size(), 0);
+        QVERIFY(relay.start());
+        relay.stop();
+        QCoreApplication::processEvents(); // runs the queued finish of the first run
+        QVERIFY(relay.isStopping()); // the second run waits for its own server (it polls every 50 ms)
+        QVERIFY(stopped.wait(timeoutMs(5000)));
+        QCOMPARE(stopped.size(), 1);
+        QVERIFY(!relay.isRunning());
+        QVERIFY(!stopped.wait(300));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestRelay)
