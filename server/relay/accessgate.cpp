@@ -2,7 +2,6 @@
 #include "relay/accessgate.h"
 
 #include <QDateTime>
-#include <QVarLengthArray>
 
 #include "access/acl.h"
 #include "engine/waiter.h"
@@ -235,26 +234,21 @@ AccessGate::Verdict AccessGate::checkUser(HttpConnection *c, const HttpRequest &
     }
     QByteArray storage;
     const QByteArrayView token = presentedToken(r, a.query, &storage);
-    // The subject is "/" + <path>, built on the stack for ordinary paths.
-    QVarLengthArray<char, 256> subject;
-    subject.append('/');
-    subject.append(a.path.data(), a.path.size());
-    const AclResult result = Acl::check(*lookup,
-                                        token,
-                                        !token.isEmpty(),
-                                        aclListForAction(a.action, r.method),
-                                        QByteArrayView(subject.constData(), subject.size()),
-                                        QDateTime::fromMSecsSinceEpoch(m_clock->unixMs(), Qt::UTC));
+    const AclResult result = Acl::checkRequest(*lookup,
+                                               token,
+                                               !token.isEmpty(),
+                                               a.action,
+                                               r.method,
+                                               a.path,
+                                               QDateTime::fromMSecsSinceEpoch(m_clock->unixMs(), Qt::UTC));
     countAuth(result.status);
     if (result.allowed) {
         return Verdict::Allowed;
     }
-    if (result.status == 503) {
-        c->respondText(503, "User configuration unavailable");
-    } else if (result.status == 401) {
-        c->respondText(401, QByteArray("Access denied: " + result.reason.toUtf8()), {{WWW_AUTHENTICATE, BEARER_REALM}});
+    if (result.status == 401) {
+        c->respondText(401, Acl::denialText(result), {{WWW_AUTHENTICATE, BEARER_REALM}});
     } else {
-        c->respondText(result.status, QByteArray("Access denied: " + result.reason.toUtf8()));
+        c->respondText(result.status, Acl::denialText(result));
     }
     return Verdict::Denied;
 }

@@ -77,6 +77,20 @@ AclResult check(const ConfigLookup &lookup,
                 QByteArrayView subject,
                 const QDateTime &now);
 
+// The check of a classified request in a user namespace (a channel or /_/ntfy, PROTOCOL §8, §10): the
+// list of `action` for `method`, the subject "/" + `path` (the path inside the namespace). What the relay
+// decides, and what the tray's ACL tester shows.
+AclResult checkRequest(const ConfigLookup &lookup,
+                       QByteArrayView token,
+                       bool tokenPresented,
+                       RequestAction action,
+                       QByteArrayView method,
+                       QByteArrayView path,
+                       const QDateTime &now);
+// The response body (without the newline) of a denied channel or ntfy request: `Access denied: <reason>`,
+// or `User configuration unavailable` for 503.
+QByteArray denialText(const AclResult &result);
+
 // The admin check of PROTOCOL §9 (token from the Authorization header only):
 //   not presented => 401 `Authorization required`; unknown => 403 `token not found`;
 //   expired => 403 `token expired`; not is_admin => 403 `not an admin token`.
