@@ -2,7 +2,6 @@
 #include "relay/accessgate.h"
 
 #include <QDateTime>
-#include <QVarLengthArray>
 
 #include "access/acl.h"
 #include "engine/waiter.h"
@@ -28,30 +27,11 @@ QString userOf(QByteArrayView ns)
     return QString::fromLatin1(ns.sliced(2));
 }
 
-AclAction aclActionOf(AccessGate::Action action)
-{
-    switch (action) {
-    case AccessGate::Action::Consume:
-        return AclAction::Consume;
-    case AccessGate::Action::Produce:
-        return AclAction::Produce;
-    case AccessGate::Action::Request:
-        return AclAction::Request;
-    case AccessGate::Action::Respond:
-        return AclAction::Respond;
-    case AccessGate::Action::Reply:
-        return AclAction::Reply;
-    case AccessGate::Action::Preflight:
-        break;
-    }
-    return AclAction::Consume;
-}
-
 // A hook write (PROTOCOL §7): producers (GET ?body= and PUT included) and requesters. Everything else
 // (consumers, responders of every kind, replies) reads.
-bool isHookWrite(AccessGate::Action action)
+bool isHookWrite(RequestAction action)
 {
-    return action == AccessGate::Action::Produce || action == AccessGate::Action::Request;
+    return action == RequestAction::Produce || action == RequestAction::Request;
 }
 
 // The presented token: the Authorization header (Bearer, token or bare), else ?token=.
@@ -125,21 +105,6 @@ RateLimiter *AccessGate::rateLimiter() const
 const HookSecret &AccessGate::hookSecret() const
 {
     return m_secret;
-}
-
-bool AccessGate::isValidUserName(QByteArrayView user)
-{
-    if (user.isEmpty() || user.size() > 64) {
-        return false;
-    }
-    for (qsizetype i = 0; i < user.size(); ++i) {
-        const char ch = user.at(i);
-        const bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
-        if (!alnum && (i == 0 || (ch != '.' && ch != '_' && ch != '-'))) {
-            return false;
-        }
-    }
-    return true;
 }
 
 // --- client identity ---------------------------------------------------------------------------------
@@ -221,22 +186,22 @@ bool AccessGate::admitWaiter(HttpConnection *c, Waiter *waiter, const Ticket &ti
 AccessGate::Verdict AccessGate::check(HttpConnection *c, const HttpRequest &r, const Access &a, Ticket *ticket)
 {
     const RateLimitSettings &limits = m_settings.rateLimit;
-    if (a.zone != Zone::User && (limits.ratePerSecond > 0 || limits.maxWaiting > 0)) {
+    if (a.zone != RequestNamespace::User && (limits.ratePerSecond > 0 || limits.maxWaiting > 0)) {
         ticket->client = clientAddress(r);
         ticket->limited = m_settings.limitLoopback || !TrustedProxies::isLoopback(ticket->client);
         if (ticket->limited && !takeRateToken(c, ticket->client)) {
             return Verdict::Denied;
         }
     }
-    if (a.action == Action::Preflight) {
+    if (a.action == RequestAction::Preflight) {
         return Verdict::Allowed;
     }
     switch (a.zone) {
-    case Zone::Public:
+    case RequestNamespace::Public:
         return Verdict::Allowed;
-    case Zone::Hooks:
+    case RequestNamespace::Hooks:
         return checkHookSecret(c, a) ? Verdict::Allowed : Verdict::Denied;
-    case Zone::User:
+    case RequestNamespace::User:
         return checkUser(c, r, a);
     }
     return Verdict::Denied;
@@ -269,26 +234,21 @@ AccessGate::Verdict AccessGate::checkUser(HttpConnection *c, const HttpRequest &
     }
     QByteArray storage;
     const QByteArrayView token = presentedToken(r, a.query, &storage);
-    // The subject is "/" + <path>, built on the stack for ordinary paths.
-    QVarLengthArray<char, 256> subject;
-    subject.append('/');
-    subject.append(a.path.data(), a.path.size());
-    const AclResult result = Acl::check(*lookup,
-                                        token,
-                                        !token.isEmpty(),
-                                        aclListForAction(aclActionOf(a.action), r.method),
-                                        QByteArrayView(subject.constData(), subject.size()),
-                                        QDateTime::fromMSecsSinceEpoch(m_clock->unixMs(), Qt::UTC));
+    const AclResult result = Acl::checkRequest(*lookup,
+                                               token,
+                                               !token.isEmpty(),
+                                               a.action,
+                                               r.method,
+                                               a.path,
+                                               QDateTime::fromMSecsSinceEpoch(m_clock->unixMs(), Qt::UTC));
     countAuth(result.status);
     if (result.allowed) {
         return Verdict::Allowed;
     }
-    if (result.status == 503) {
-        c->respondText(503, "User configuration unavailable");
-    } else if (result.status == 401) {
-        c->respondText(401, QByteArray("Access denied: " + result.reason.toUtf8()), {{WWW_AUTHENTICATE, BEARER_REALM}});
+    if (result.status == 401) {
+        c->respondText(401, Acl::denialText(result), {{WWW_AUTHENTICATE, BEARER_REALM}});
     } else {
-        c->respondText(result.status, QByteArray("Access denied: " + result.reason.toUtf8()));
+        c->respondText(result.status, Acl::denialText(result));
     }
     return Verdict::Denied;
 }

@@ -14,11 +14,13 @@
 #include "access/configsource.h"
 #include "access/hooksecret.h"
 #include "access/ratelimiter.h"
+#include "access/requestclass.h"
 
 namespace Patchwork
 {
 class Clock;
 class Metrics;
+class QueryParams;
 class Waiter;
 } // namespace Patchwork
 
@@ -26,7 +28,6 @@ namespace Patchwork::Server
 {
 
 class HttpConnection;
-class QueryParams;
 struct HttpRequest;
 
 // Who may do what on the relay: hook secrets (PROTOCOL §7), user tokens and ACLs (§8), the admin
@@ -57,30 +58,12 @@ public:
         bool limitLoopback = false;
     };
 
-    enum class Zone
-    {
-        Public, // /public, /p: rate limited, no credentials
-        Hooks, // /h, /r: rate limited, hook secrets
-        User, // /u/<user>: tokens
-    };
-
-    // What a request does on a channel (PROTOCOL §8 "Which list", §7 reads and writes).
-    enum class Action
-    {
-        Preflight, // OPTIONS: rate limited, never needs credentials
-        Consume, // GET consumer
-        Produce, // POST/PUT producer, GET ?body=, and methods a queue/pubsub path refuses (405 later)
-        Request, // requester on req/, any method
-        Respond, // responder of any kind on res/
-        Reply, // POST/PUT res/<id>?reply=
-    };
-
     struct Access
     {
-        Zone zone = Zone::Public;
+        RequestNamespace zone = RequestNamespace::Public;
         QByteArrayView ns; // "public", "h", "r" or "u/<user>"
         QByteArrayView path; // <path> inside the namespace, percent-decoded
-        Action action = Action::Consume;
+        RequestAction action = RequestAction::Consume;
         const QueryParams *query = nullptr; // the request's query, parsed once by the router
     };
 
@@ -112,9 +95,6 @@ public:
     Metrics *metrics() const;
     RateLimiter *rateLimiter() const;
     const HookSecret &hookSecret() const;
-
-    // `[A-Za-z0-9][A-Za-z0-9._-]{0,63}` (PROTOCOL §1), checked without a regular expression.
-    static bool isValidUserName(QByteArrayView user);
 
     // The client of a request (PROTOCOL §13): the peer, or what a trusted proxy forwarded for.
     QHostAddress clientAddress(const HttpRequest &request) const;

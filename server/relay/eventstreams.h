@@ -11,6 +11,7 @@ namespace Patchwork
 {
 class ChannelHub;
 class Clock;
+class QueryParams;
 class Waiter;
 struct Answer;
 } // namespace Patchwork
@@ -19,7 +20,6 @@ namespace Patchwork::Server
 {
 
 class HttpConnection;
-class QueryParams;
 struct HttpRequest;
 
 // The relay's Server-Sent Event streams (PROTOCOL §4.1): a consumer GET with `Accept:

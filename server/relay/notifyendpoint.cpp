@@ -34,25 +34,25 @@ Notifier *NotifyEndpoint::notifier()
     return &m_notifier;
 }
 
-void NotifyEndpoint::handle(HttpConnection *c, const HttpRequest &r, const QByteArray &user)
+void NotifyEndpoint::handle(HttpConnection *c, const HttpRequest &r, const RequestClass &request)
 {
-    // The method check comes before the ACL here, as in the original (PROTOCOL §10).
-    if (r.method != "GET" && r.method != "POST") {
-        c->respondText(405, "Method not allowed", {{QByteArrayLiteral("Allow"), QByteArrayLiteral("GET, POST")}});
-        return;
-    }
-    const QByteArray ns = "u/" + user;
     const QueryParams query(r.query);
     AccessGate::Ticket ticket;
-    const AccessGate::Action action = r.method == "GET" ? AccessGate::Action::Consume : AccessGate::Action::Produce;
-    switch (m_gate->check(c, r, {AccessGate::Zone::User, ns, "_/ntfy", action, &query}, &ticket)) {
+    switch (m_gate->check(c, r, {request.zone, request.ns, request.path, request.action, &query}, &ticket)) {
     case AccessGate::Verdict::Allowed:
-        send(c, r, user);
+        send(c, r, request.userName().toByteArray());
         return;
     case AccessGate::Verdict::Denied:
         return;
     case AccessGate::Verdict::Pending:
-        m_gate->whenConfigReady(c, user, [this, c, copy = r, user]() { handle(c, copy, user); });
+        // The endpoint may be replaced (RelayServer::setAccessGate()) before the configuration arrives.
+        m_gate->whenConfigReady(c, request.userName(), [self = QPointer<NotifyEndpoint>(this), c, copy = r, request]() {
+            if (self) {
+                self->handle(c, copy, request);
+            } else {
+                c->respondText(503, "Notification backend not configured");
+            }
+        });
         return;
     }
 }
@@ -68,33 +68,34 @@ void NotifyEndpoint::send(HttpConnection *c, const HttpRequest &r, const QByteAr
     const Notification notification = *parsed.notification;
     const QString userName = QString::fromUtf8(user);
     QPointer<HttpConnection> connection(c);
-    m_gate->configSource()->lookup(userName, c, [this, connection, userName, notification](const ConfigLookup &lookup) {
+    QPointer<NotifyEndpoint> self(this);
+    m_gate->configSource()->lookup(userName, c, [self, connection, userName, notification](const ConfigLookup &lookup) {
         if (!connection) {
             return;
         }
-        if (lookup.state != ConfigLookup::State::Found || !lookup.config) {
+        if (!self || lookup.state != ConfigLookup::State::Found || !lookup.config) {
             connection->respondText(503, "Notification backend not configured");
             return;
         }
-        m_notifier.send(userName,
-                        lookup.config->ntfyType(),
-                        lookup.config->ntfyConfig(),
-                        notification,
-                        [connection, notification](const Notifier::Result &result) {
-                            if (!connection) {
-                                return;
-                            }
-                            if (result.status != 200) {
-                                connection->respondText(result.status, result.message.toUtf8());
-                                return;
-                            }
-                            QJsonObject body{{QStringLiteral("status"), QStringLiteral("sent")},
-                                             {QStringLiteral("type"), Notification::typeName(notification.type)}};
-                            connection->respond(
-                                200,
-                                {{QByteArrayLiteral("Content-Type"), QByteArrayLiteral("application/json")}},
-                                QJsonDocument(body).toJson(QJsonDocument::Compact) + '\n');
-                        });
+        self->m_notifier.send(userName,
+                              lookup.config->ntfyType(),
+                              lookup.config->ntfyConfig(),
+                              notification,
+                              [connection, notification](const Notifier::Result &result) {
+                                  if (!connection) {
+                                      return;
+                                  }
+                                  if (result.status != 200) {
+                                      connection->respondText(result.status, result.message.toUtf8());
+                                      return;
+                                  }
+                                  QJsonObject body{{QStringLiteral("status"), QStringLiteral("sent")},
+                                                   {QStringLiteral("type"), Notification::typeName(notification.type)}};
+                                  connection->respond(
+                                      200,
+                                      {{QByteArrayLiteral("Content-Type"), QByteArrayLiteral("application/json")}},
+                                      QJsonDocument(body).toJson(QJsonDocument::Compact) + '\n');
+                              });
     });
 }
 

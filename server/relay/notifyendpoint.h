@@ -9,6 +9,7 @@ namespace Patchwork
 {
 class ChannelHub;
 class Clock;
+struct RequestClass;
 } // namespace Patchwork
 
 namespace Patchwork::Server
@@ -30,7 +31,8 @@ public:
     NotifyEndpoint(Clock *clock, ChannelHub *hub, AccessGate *gate, QObject *parent = nullptr);
 
     Notifier *notifier();
-    void handle(HttpConnection *c, const HttpRequest &r, const QByteArray &user);
+    // A request the router classified as RequestClass::Route::Notify (its method checked).
+    void handle(HttpConnection *c, const HttpRequest &r, const RequestClass &request);
 
 private:
     void send(HttpConnection *c, const HttpRequest &r, const QByteArray &user);

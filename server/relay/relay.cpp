@@ -16,6 +16,7 @@ namespace Patchwork::Server
 Relay::Relay(Clock *clock, QObject *parent)
     : QObject(parent)
     , m_clock(clock)
+    , m_metrics(std::make_unique<Metrics>())
 {
     if (!m_clock) {
         m_ownClock = std::make_unique<SystemClock>();
@@ -96,8 +97,15 @@ bool Relay::start()
         fail(tr("Cannot set up hook secrets: %1").arg(error), ErrorCategory::Config);
         return false;
     }
-    m_metrics = std::make_unique<Metrics>();
     m_configs = makeConfigSource();
+    if (m_configs) {
+        // Already logged by the source. A user's broken file is an ACL problem; Forgejo's are upstream ones.
+        const ErrorCategory category =
+            qobject_cast<ForgejoConfigSource *>(m_configs.get()) ? ErrorCategory::Upstream : ErrorCategory::Acl;
+        connect(m_configs.get(), &ConfigSource::errorOccurred, this, [this, category](const QString &message) {
+            Q_EMIT errorOccurred(message, category);
+        });
+    }
     m_gate = std::make_unique<AccessGate>(m_clock, *secret, m_configs.get(), m_metrics.get());
     m_gate->setSettings(m_settings.access);
     m_server = std::make_unique<RelayServer>(m_clock);
@@ -111,7 +119,7 @@ bool Relay::start()
         fail(message, listenErrorCategory(code));
         return false;
     }
-    connect(m_server.get(), &RelayServer::stopped, this, &Relay::onServerStopped);
+    connect(m_server.get(), &RelayServer::stopped, this, [this, run = ++m_run]() { onServerStopped(run); });
     connect(m_server->hub(), &ChannelHub::messageDelivered, this, [this]() { m_messages.add(m_clock->monotonicMs()); });
     m_error.clear();
     m_countsTimer.start();
@@ -130,13 +138,13 @@ void Relay::stop()
     m_server->shutdown(m_settings.shutdownGraceMs);
 }
 
-void Relay::onServerStopped()
+void Relay::onServerStopped(quint64 run)
 {
     // Deleting the server inside its own signal is not safe: finish from the event loop.
     QMetaObject::invokeMethod(
         this,
-        [this]() {
-            if (!m_stopping) {
+        [this, run]() {
+            if (!m_stopping || run != m_run) {
                 return; // start() ended this run already
             }
             teardown();
@@ -152,10 +160,10 @@ void Relay::teardown()
     m_countsTimer.stop();
     m_stopping = false;
     // Connections and their waiters first, then the gate they were admitted by, then the configurations.
+    // The metrics registry stays: counters go on across restarts, each run's gauges leave with it.
     m_server.reset();
     m_gate.reset();
     m_configs.reset();
-    m_metrics.reset();
 }
 
 void Relay::fail(const QString &message, ErrorCategory category)

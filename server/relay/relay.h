@@ -55,7 +55,9 @@ struct RelaySettings
 // current settings (so a new port, users directory or Forgejo URL takes effect), each stop() answers
 // waiting requests with 503 and emits stopped() exactly once. Failures are reported through
 // errorOccurred() with a category (a port in use is ErrorCategory::Listener, a port below 1024 without
-// privilege ErrorCategory::Permission, an unusable data directory ErrorCategory::Config).
+// privilege ErrorCategory::Permission, an unusable data directory ErrorCategory::Config; while running,
+// a user's configuration that cannot be read is ErrorCategory::Acl, a Forgejo failure
+// ErrorCategory::Upstream).
 //
 // The live counts are read from the engine and the listener every `countsIntervalMs` while running and
 // notified when they change; messagesPerMinute counts messages delivered (a producer's, a reply, a
@@ -106,6 +108,7 @@ public:
     // The parts while running (null otherwise), for tests and embedders that need more.
     RelayServer *server() const;
     AccessGate *accessGate() const;
+    // The Prometheus registry (PROTOCOL §12), the same across restarts.
     Metrics *metrics() const;
 
     // How often the counts are re-read (default 250 ms).
@@ -132,7 +135,7 @@ Q_SIGNALS:
 private:
     void fail(const QString &message, ErrorCategory category);
     std::unique_ptr<ConfigSource> makeConfigSource() const;
-    void onServerStopped();
+    void onServerStopped(quint64 run);
     void teardown();
     void updateCounts();
 
@@ -140,12 +143,13 @@ private:
     std::unique_ptr<Clock> m_ownClock;
     RelaySettings m_settings;
     QString m_error;
-    // The parts of one run, built by start(), destroyed by teardown() (server first).
     std::unique_ptr<Metrics> m_metrics;
+    // The parts of one run, built by start(), destroyed by teardown() (server first).
     std::unique_ptr<ConfigSource> m_configs;
     std::unique_ptr<AccessGate> m_gate;
     std::unique_ptr<RelayServer> m_server;
     bool m_stopping = false;
+    quint64 m_run = 0; // counts start()s, so a late stopped() of an earlier run is told apart
     QTimer m_countsTimer;
     RateWindow m_messages;
     quint16 m_port = 0;

@@ -137,8 +137,6 @@ QByteArray uriWithoutSecrets(const QByteArray &path, const QByteArray &query)
     return q.isEmpty() ? path : path + '?' + q;
 }
 
-const QByteArray ALLOW_CHANNEL = QByteArrayLiteral("GET, POST, PUT, OPTIONS");
-
 } // namespace
 
 RelayServer::RelayServer(Clock *clock, QObject *parent)
@@ -234,60 +232,75 @@ void RelayServer::handleRequest(HttpConnection *c)
 {
     const HttpRequest &r = c->request();
     const QByteArray path = QByteArray::fromPercentEncoding(removeDotSegments(r.rawPath));
-
     if (containsControlChar(path)) {
         // Parts of the path end up in headers (Patch-Uri) and in names the tunnel dials: refused, not encoded.
         c->respondText(400, "Invalid path: control characters are not allowed");
-    } else if (path == "/") {
-        serveIndex(c);
-    } else if (path == "/healthz" || path == "/status") {
-        c->respondText(200, "OK!");
-    } else if (path == "/patchwork.sh" || path == "/static/patchwork.sh") {
-        serveAsset(c, u":/assets/patchwork.sh"_qs, QByteArrayLiteral("text/x-shellscript; charset=utf-8"));
-    } else if (path == "/favicon.ico" || path == "/static/favicon.svg") {
-        serveAsset(c, u":/assets/favicon.svg"_qs, QByteArrayLiteral("image/svg+xml"));
-    } else if (path == "/metrics") {
-        serveMetrics(c);
-    } else if (path.startsWith("/public/")) {
-        handleChannel(c, r, QByteArrayLiteral("public"), path.mid(8), Namespace::Public);
-    } else if (path.startsWith("/p/")) {
-        handleChannel(c, r, QByteArrayLiteral("public"), path.mid(3), Namespace::Public);
-    } else if (m_gate && (path == "/h" || path == "/r")) {
-        m_gate->createHook(c, path.at(1));
-    } else if (m_gate && (path.startsWith("/h/") || path.startsWith("/r/"))) {
-        handleChannel(c, r, path.mid(1, 1), path.mid(3), Namespace::Hooks);
-    } else if (m_gate && path.startsWith("/u/")) {
-        handleUser(c, path);
-    } else if (path.startsWith("/huproxy/")) {
-        m_tunnels->handle(c, path.mid(9));
-    } else {
-        c->respondText(404, "Not found");
+        return;
     }
-}
-
-// /u/<user>/<path>, /u/<user>/_/ntfy and /u/<user>/_/<admin> (PROTOCOL §1, §8–§10).
-void RelayServer::handleUser(HttpConnection *c, const QByteArray &path)
-{
-    const qsizetype slash = path.indexOf('/', 3);
-    if (slash < 0 || !AccessGate::isValidUserName(QByteArrayView(path).sliced(3, slash - 3))) {
+    const QueryParams query(r.query);
+    const RequestClass request = classifyRequest(r.method, path, query);
+    using Route = RequestClass::Route;
+    // Without an access gate only the public namespace is served.
+    const bool needsGate = request.route == Route::CreateHook || request.route == Route::Notify
+                           || request.route == Route::Admin
+                           || (request.route == Route::Channel && request.zone != RequestNamespace::Public);
+    if (needsGate && !m_gate) {
         c->respondText(404, "Not found");
         return;
     }
-    const QByteArrayView user = QByteArrayView(path).sliced(3, slash - 3);
-    const QByteArray rest = path.mid(slash + 1);
-    if (rest == "_/ntfy") {
+    if (request.pathError.isError()) {
+        respondError(c, request.pathError);
+        return;
+    }
+    switch (request.route) {
+    case Route::NotFound:
+        c->respondText(404, "Not found");
+        return;
+    case Route::Index:
+        serveIndex(c);
+        return;
+    case Route::Health:
+        c->respondText(200, "OK!");
+        return;
+    case Route::ClientScript:
+        serveAsset(c, u":/assets/patchwork.sh"_qs, QByteArrayLiteral("text/x-shellscript; charset=utf-8"));
+        return;
+    case Route::Favicon:
+        serveAsset(c, u":/assets/favicon.svg"_qs, QByteArrayLiteral("image/svg+xml"));
+        return;
+    case Route::Metrics:
+        serveMetrics(c);
+        return;
+    case Route::CreateHook:
+        m_gate->createHook(c, request.ns.at(0));
+        return;
+    case Route::Channel:
+        handleChannel(c, r, request, query);
+        return;
+    case Route::Notify:
         if (m_notify) {
-            m_notify->handle(c, c->request(), user.toByteArray());
+            m_notify->handle(c, r, request);
         } else {
             c->respondText(503, "Notification backend not configured");
         }
         return;
-    }
-    if (rest.startsWith("_/")) {
-        m_gate->handleAdmin(c, user, QByteArrayView(rest).sliced(2));
+    case Route::Admin:
+        m_gate->handleAdmin(c, request.userName(), request.path);
+        return;
+    case Route::Tunnel:
+        m_tunnels->handle(c, request.path);
         return;
     }
-    handleChannel(c, c->request(), path.mid(1, slash - 1), rest, Namespace::User);
+}
+
+void RelayServer::respondError(HttpConnection *c, const RequestError &error)
+{
+    if (error.allow.isEmpty()) {
+        c->respondText(error.status, error.reason.toByteArray());
+    } else {
+        c->respondText(
+            error.status, error.reason.toByteArray(), {{QByteArrayLiteral("Allow"), error.allow.toByteArray()}});
+    }
 }
 
 void RelayServer::serveMetrics(HttpConnection *c)
@@ -352,53 +365,29 @@ void RelayServer::serveIndex(HttpConnection *c)
 // Pending) this runs again with a copy, and the connection no longer holds the headers and body.
 void RelayServer::handleChannel(HttpConnection *c,
                                 const HttpRequest &r,
-                                const QByteArray &ns,
-                                const QByteArray &path,
-                                Namespace kind)
+                                const RequestClass &request,
+                                const QueryParams &query)
 {
-    if (path.isEmpty() || path.startsWith("_/")) {
-        c->respondText(404, "Not found");
-        return;
-    }
-    if ((path.startsWith("req/") || path.startsWith("res/")) && path.size() == 4) {
-        c->respondText(400, "Channel ID required");
-        return;
-    }
-    const QByteArray &method = r.method;
-    const QueryParams query(r.query);
-
+    const QByteArray &ns = request.ns;
+    const QByteArray &path = request.path;
     // Rate limit, then the hook secret or the token (PROTOCOL §2 "Order of checks").
     AccessGate::Ticket ticket;
     if (m_gate) {
-        AccessGate::Action action = AccessGate::Action::Produce;
-        if (method == "OPTIONS") {
-            action = AccessGate::Action::Preflight;
-        } else if (path.startsWith("req/")) {
-            action = AccessGate::Action::Request;
-        } else if (path.startsWith("res/")) {
-            const bool reply = (method == "POST" || method == "PUT") && query.has("reply");
-            action = reply ? AccessGate::Action::Reply : AccessGate::Action::Respond;
-        } else if (method == "GET" && query.value("body").isEmpty()) {
-            action = AccessGate::Action::Consume;
-        }
-        const AccessGate::Zone zone = kind == Namespace::User    ? AccessGate::Zone::User
-                                      : kind == Namespace::Hooks ? AccessGate::Zone::Hooks
-                                                                 : AccessGate::Zone::Public;
-        switch (m_gate->check(c, r, {zone, ns, path, action, &query}, &ticket)) {
+        switch (m_gate->check(c, r, {request.zone, ns, path, request.action, &query}, &ticket)) {
         case AccessGate::Verdict::Allowed:
             break;
         case AccessGate::Verdict::Denied:
             return;
         case AccessGate::Verdict::Pending:
             // The user's configuration is being fetched: handle the request again once it is known.
-            m_gate->whenConfigReady(c, QByteArrayView(ns).sliced(2), [this, c, copy = r, ns, path, kind]() {
-                handleChannel(c, copy, ns, path, kind);
+            m_gate->whenConfigReady(c, request.userName(), [this, c, copy = r, request]() {
+                handleChannel(c, copy, request, QueryParams(copy.query));
             });
             return;
         }
     }
 
-    if (method == "OPTIONS") {
+    if (request.action == RequestAction::Preflight) {
         c->respond(204,
                    {{QByteArrayLiteral("Access-Control-Allow-Methods"),
                      QByteArrayLiteral("GET, POST, PUT, DELETE, PATCH, OPTIONS")},
@@ -407,70 +396,45 @@ void RelayServer::handleChannel(HttpConnection *c,
                    {});
         return;
     }
-    const bool isReq = path.startsWith("req/");
-    const bool isRes = path.startsWith("res/");
-    const bool isGet = method == "GET";
-    const bool isPost = method == "POST" || method == "PUT";
-
-    // Method check (405) before parameters (400).
-    if (isRes && !isGet && !isPost) {
-        c->respondText(405, "Method not allowed", {{QByteArrayLiteral("Allow"), ALLOW_CHANNEL}});
-        return;
-    }
-    if (!isReq && !isRes && !isGet && !isPost) {
-        c->respondText(405, "Method not allowed", {{QByteArrayLiteral("Allow"), ALLOW_CHANNEL}});
-        return;
-    }
-    if (isRes && isGet && query.has("switch")) {
-        c->respondText(405,
-                       "Switch mode requires POST or PUT method",
-                       {{QByteArrayLiteral("Allow"), QByteArrayLiteral("POST, PUT")}});
+    if (request.error.isError()) {
+        respondError(c, request.error);
         return;
     }
 
-    qint64 timeoutMs = 0;
-    if (query.has("timeout")) {
-        const auto t = parseTimeoutParam(query.value("timeout"));
-        if (!t) {
-            c->respondText(400, "Invalid timeout");
-            return;
-        }
-        timeoutMs = *t;
+    const QByteArray &method = r.method;
+    switch (request.role) {
+    case Waiter::Role::Requester: {
+        auto *w = new Waiter(Waiter::Role::Requester, ns + '/' + path, c);
+        Message m;
+        m.body = r.body;
+        m.headers = carriedHeaders(r, uriWithoutSecrets('/' + request.id, r.query), method);
+        w->setMessage(m);
+        w->setReqRes(ns, request.id);
+        w->setTimeoutMs(request.timeoutMs);
+        waitFor(c, w, ticket);
+        return;
     }
-
-    if (isReq || isRes) {
-        const QByteArray id = path.mid(4);
-        if (isReq) {
-            auto *w = new Waiter(Waiter::Role::Requester, ns + '/' + path, c);
-            Message m;
-            m.body = r.body;
-            m.headers = carriedHeaders(r, uriWithoutSecrets('/' + id, r.query), method);
-            w->setMessage(m);
-            w->setReqRes(ns, id);
-            w->setTimeoutMs(timeoutMs);
-            waitFor(c, w, ticket);
+    case Waiter::Role::Replier: {
+        const int status = replyStatus(r);
+        if (status < 0) {
+            c->respondText(400, "Invalid Patch-Status");
             return;
         }
-        if (isPost && query.has("reply")) {
-            const int status = replyStatus(r);
-            if (status < 0) {
-                c->respondText(400, "Invalid Patch-Status");
-                return;
-            }
-            auto *w = new Waiter(Waiter::Role::Replier, ns + "/res/" + id, c);
-            Message m;
-            m.body = r.body;
-            m.headers = replyHeaders(r);
-            m.status = status;
-            w->setMessage(m);
-            w->setReplyTo(query.value("reply"));
-            waitFor(c, w, ticket);
-            return;
-        }
-        auto *w = new Waiter(Waiter::Role::Responder, ns + "/res/" + id, c);
-        w->setReqRes(ns, id);
-        w->setTimeoutMs(timeoutMs);
-        if (isPost && query.isTruthy("switch")) {
+        auto *w = new Waiter(Waiter::Role::Replier, ns + '/' + path, c);
+        Message m;
+        m.body = r.body;
+        m.headers = replyHeaders(r);
+        m.status = status;
+        w->setMessage(m);
+        w->setReplyTo(query.value("reply"));
+        waitFor(c, w, ticket);
+        return;
+    }
+    case Waiter::Role::Responder: {
+        auto *w = new Waiter(Waiter::Role::Responder, ns + '/' + path, c);
+        w->setReqRes(ns, request.id);
+        w->setTimeoutMs(request.timeoutMs);
+        if (request.responderKind == Waiter::ResponderKind::Switch) {
             const QByteArray channelName = r.body.trimmed();
             if (channelName.isEmpty() || channelName.size() > 200) {
                 delete w;
@@ -483,7 +447,7 @@ void RelayServer::handleChannel(HttpConnection *c,
                 return;
             }
             w->setResponderKind(Waiter::ResponderKind::Switch, channelName);
-        } else if (isPost) {
+        } else if (request.responderKind == Waiter::ResponderKind::OneShot) {
             const int status = replyStatus(r);
             if (status < 0) {
                 delete w;
@@ -500,13 +464,9 @@ void RelayServer::handleChannel(HttpConnection *c,
         waitFor(c, w, ticket);
         return;
     }
-
-    // Queue, pubsub or flexible.
-    const QByteArray key = ns + '/' + path;
-    const QByteArray bodyParam = isGet ? query.value("body") : QByteArray();
-    if (isGet && bodyParam.isEmpty()) {
-        auto *w = new Waiter(Waiter::Role::Consumer, key, c);
-        w->setTimeoutMs(timeoutMs);
+    case Waiter::Role::Consumer: {
+        auto *w = new Waiter(Waiter::Role::Consumer, ns + '/' + path, c);
+        w->setTimeoutMs(request.timeoutMs);
         if (!EventStreams::prepareConsumer(c, r, query, path, w)) { // since=, stream=sse (PROTOCOL §4.1)
             delete w;
             return;
@@ -514,21 +474,27 @@ void RelayServer::handleChannel(HttpConnection *c,
         waitFor(c, w, ticket);
         return;
     }
-    if (bodyParam.size() > m_settings.limits.maxBody) {
-        c->respondText(
-            413, QByteArray("Payload too large (limit " + QByteArray::number(m_settings.limits.maxBody) + " bytes)"));
+    case Waiter::Role::Producer: {
+        const bool isGet = method == "GET";
+        const QByteArray bodyParam = isGet ? query.value("body") : QByteArray();
+        if (bodyParam.size() > m_settings.limits.maxBody) {
+            c->respondText(
+                413,
+                QByteArray("Payload too large (limit " + QByteArray::number(m_settings.limits.maxBody) + " bytes)"));
+            return;
+        }
+        auto *w = new Waiter(Waiter::Role::Producer, ns + '/' + path, c);
+        Message m;
+        m.body = isGet ? bodyParam : r.body;
+        m.headers = carriedHeaders(r, uriWithoutSecrets(r.rawPath, r.query), {});
+        m.status = qMax(200, replyStatus(r));
+        w->setMessage(m);
+        w->setMode(request.mode);
+        w->setTimeoutMs(request.timeoutMs);
+        waitFor(c, w, ticket);
         return;
     }
-    const bool pubsub = path.startsWith("pubsub/") || (!path.startsWith("queue/") && query.isTruthy("pubsub"));
-    auto *w = new Waiter(Waiter::Role::Producer, key, c);
-    Message m;
-    m.body = isGet ? bodyParam : r.body;
-    m.headers = carriedHeaders(r, uriWithoutSecrets(r.rawPath, r.query), {});
-    m.status = qMax(200, replyStatus(r));
-    w->setMessage(m);
-    w->setMode(pubsub ? Waiter::Mode::Pubsub : Waiter::Mode::Queue);
-    w->setTimeoutMs(timeoutMs);
-    waitFor(c, w, ticket);
+    }
 }
 
 void RelayServer::waitFor(HttpConnection *c, Waiter *w, const AccessGate::Ticket &ticket)
@@ -565,6 +531,15 @@ void RelayServer::onAnswered(HttpConnection *c, Waiter *w, const Answer &a)
                 headers.append({QByteArrayLiteral("Patch-Time"), QByteArray::number(a.message.time)});
                 m_fanoutResponse = HttpConnection::prepare(200, headers, a.message.body);
                 m_fanoutId = a.message.id;
+                // The engine hands a message to all its receivers within one call: once control is back
+                // in the event loop the fan-out is over, and the body (up to the body limit) is let go.
+                QMetaObject::invokeMethod(
+                    this,
+                    [this]() {
+                        m_fanoutId.clear();
+                        m_fanoutResponse = {};
+                    },
+                    Qt::QueuedConnection);
             }
             c->respondPrepared(m_fanoutResponse);
             break;

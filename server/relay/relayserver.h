@@ -7,6 +7,7 @@
 #include <QPointer>
 #include <QTimer>
 
+#include "access/requestclass.h"
 #include "engine/channelhub.h"
 #include "http/httpconnection.h"
 #include "http/httpserver.h"
@@ -75,19 +76,8 @@ Q_SIGNALS:
     void stopped();
 
 private:
-    enum class Namespace
-    {
-        Public,
-        Hooks,
-        User
-    };
-
-    void handleUser(HttpConnection *c, const QByteArray &path);
-    void handleChannel(HttpConnection *c,
-                       const HttpRequest &r,
-                       const QByteArray &ns,
-                       const QByteArray &path,
-                       Namespace kind);
+    void handleChannel(HttpConnection *c, const HttpRequest &r, const RequestClass &request, const QueryParams &query);
+    static void respondError(HttpConnection *c, const RequestError &error);
     void serveMetrics(HttpConnection *c);
     void serveIndex(HttpConnection *c);
     void serveAsset(HttpConnection *c, const QString &resource, const QByteArray &contentType);
@@ -104,7 +94,8 @@ private:
     QDeadlineTimer m_grace;
     QPointer<AccessGate> m_gate;
     RelayMetrics *m_metrics = nullptr;
-    // The response of the pubsub message being fanned out, serialised once.
+    // The response of the pubsub message being fanned out, serialised once; kept until the event loop
+    // runs again.
     QByteArray m_fanoutId;
     PreparedResponse m_fanoutResponse;
     TunnelServer *m_tunnels = nullptr;

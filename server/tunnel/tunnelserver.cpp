@@ -111,8 +111,7 @@ void TunnelServer::handle(HttpConnection *c, const QByteArray &rest)
     const HttpRequest &r = c->request();
     const QList<QByteArray> parts = rest.split('/');
     // The user name is checked as on /u/<user>/ (PROTOCOL §1): it names a directory of the config source.
-    if (parts.size() != 3 || !AccessGate::isValidUserName(parts.at(0)) || parts.at(1).isEmpty()
-        || parts.at(2).isEmpty()) {
+    if (parts.size() != 3 || !isValidUserName(parts.at(0)) || parts.at(1).isEmpty() || parts.at(2).isEmpty()) {
         refuse(c, 404, "Not found");
         return;
     }

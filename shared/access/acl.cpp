@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "access/acl.h"
 
+#include <QVarLengthArray>
+
 using namespace Qt::StringLiterals;
 
 namespace Patchwork
@@ -59,22 +61,24 @@ std::optional<AclList> aclListForMethod(QByteArrayView method)
     return std::nullopt;
 }
 
-std::optional<AclList> aclListForAction(AclAction action, QByteArrayView method)
+std::optional<AclList> aclListForAction(RequestAction action, QByteArrayView method)
 {
     switch (action) {
-    case AclAction::Consume:
+    case RequestAction::Consume:
         return AclList::Get;
-    case AclAction::Produce:
+    case RequestAction::Produce:
         // `GET ?body=` writes, so it needs POST permission (PROTOCOL §16 item 9).
         if (method.compare("GET", Qt::CaseInsensitive) == 0) {
             return AclList::Post;
         }
         return aclListForMethod(method);
-    case AclAction::Request:
-    case AclAction::Respond:
+    case RequestAction::Request:
+    case RequestAction::Respond:
         return aclListForMethod(method);
-    case AclAction::Reply:
+    case RequestAction::Reply:
         return AclList::Post;
+    case RequestAction::Preflight:
+        break;
     }
     return std::nullopt;
 }
@@ -159,6 +163,34 @@ AclResult check(const ConfigLookup &lookup,
     }
     const UserConfig *config = lookup.state == ConfigLookup::State::Found ? lookup.config.get() : nullptr;
     return check(config, token, tokenPresented, list, subject, now);
+}
+
+AclResult checkRequest(const ConfigLookup &lookup,
+                       QByteArrayView token,
+                       bool tokenPresented,
+                       RequestAction action,
+                       QByteArrayView method,
+                       QByteArrayView path,
+                       const QDateTime &now)
+{
+    // The subject is "/" + <path>, built on the stack for ordinary paths.
+    QVarLengthArray<char, 256> subject;
+    subject.append('/');
+    subject.append(path.data(), path.size());
+    return check(lookup,
+                 token,
+                 tokenPresented,
+                 aclListForAction(action, method),
+                 QByteArrayView(subject.constData(), subject.size()),
+                 now);
+}
+
+QByteArray denialText(const AclResult &result)
+{
+    if (result.status == 503) {
+        return QByteArrayLiteral("User configuration unavailable");
+    }
+    return "Access denied: " + result.reason.toUtf8();
 }
 
 AclResult checkAdmin(const UserConfig *config, QByteArrayView token, bool tokenPresented, const QDateTime &now)

@@ -8,26 +8,19 @@
 #include <QString>
 
 #include "access/configsource.h"
+#include "access/requestclass.h"
 #include "access/userconfig.h"
 
 namespace Patchwork
 {
 
-// What a request does on a user channel (PROTOCOL §8 "Which list"): the action decides, not the raw
-// method.
-enum class AclAction
-{
-    Consume, // GET consumer                         => GET
-    Produce, // POST/PUT producer; GET ?body=         => the method's list; GET => POST
-    Request, // requester with method M              => M
-    Respond, // responder of any kind on `res/...`    => the method's list
-    Reply, // POST res/<id>?reply=...              => POST
-};
-
 // GET/POST/PUT/DELETE/PATCH (case-insensitive) => their list; anything else => std::nullopt.
 std::optional<AclList> aclListForMethod(QByteArrayView method);
-// The list an action needs; std::nullopt = unsupported method (denied with "unsupported method").
-std::optional<AclList> aclListForAction(AclAction action, QByteArrayView method);
+// The list an action needs (PROTOCOL §8 "Which list": the action decides, not the raw method):
+// Consume => GET; Produce => the method's list, GET ?body= => POST; Request and Respond => the method's;
+// Reply => POST. std::nullopt = unsupported method (denied with "unsupported method"); also for
+// Preflight, which needs no credentials and is never checked.
+std::optional<AclList> aclListForAction(RequestAction action, QByteArrayView method);
 
 // The token in an `Authorization` header value (or a `?token=` value): `Bearer <t>`, `token <t>`
 // (scheme case-insensitive, any spaces) or the whole (trimmed) value. A scheme with nothing after
@@ -83,6 +76,20 @@ AclResult check(const ConfigLookup &lookup,
                 std::optional<AclList> list,
                 QByteArrayView subject,
                 const QDateTime &now);
+
+// The check of a classified request in a user namespace (a channel or /_/ntfy, PROTOCOL §8, §10): the
+// list of `action` for `method`, the subject "/" + `path` (the path inside the namespace). What the relay
+// decides, and what the tray's ACL tester shows.
+AclResult checkRequest(const ConfigLookup &lookup,
+                       QByteArrayView token,
+                       bool tokenPresented,
+                       RequestAction action,
+                       QByteArrayView method,
+                       QByteArrayView path,
+                       const QDateTime &now);
+// The response body (without the newline) of a denied channel or ntfy request: `Access denied: <reason>`,
+// or `User configuration unavailable` for 503.
+QByteArray denialText(const AclResult &result);
 
 // The admin check of PROTOCOL §9 (token from the Authorization header only):
 //   not presented => 401 `Authorization required`; unknown => 403 `token not found`;

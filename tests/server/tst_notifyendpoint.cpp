@@ -228,6 +228,27 @@ private Q_SLOTS:
         QCOMPARE(json.value(u"message"_s).toString(), u"v2 is live"_s);
         QCOMPARE(json.value(u"click"_s).toString(), u"https://example.org"_s);
     }
+
+    // setAccessGate() again replaces the endpoint while a configuration fetch (Forgejo) is pending for
+    // it: the fetch's answer must not reach the old endpoint, and the client still gets an answer.
+    void gateReplacedWhileLookupPending()
+    {
+        m_f.reset();
+        DeferredConfigSource deferred;
+        m_f = std::make_unique<AccessFixture>(&m_clock, unlimitedSettings(), &deferred);
+        TestHttpClient client(m_f->port);
+        client.post("/u/alice/_/ntfy", "hello", {{"Authorization", "Bearer alice-token"}});
+        QTRY_COMPARE_WITH_TIMEOUT(deferred.pending(), 2, timeoutMs(5000)); // the check and the retry
+        m_f->relay->setAccessGate(m_f->gate.get());
+        auto config = UserConfig::parse("tokens:\n  alice-token: {POST: [\"/_/ntfy\"]}\n", u"alice.yaml"_s);
+        QVERIFY(config);
+        deferred.answer(u"alice"_s, ConfigLookup::found(config));
+        QVERIFY(client.waitForResponse(timeoutMs(5000)));
+        const TestResponse r = client.takeResponse();
+        QCOMPARE(r.status, 503);
+        QCOMPARE(r.body, QByteArray("Notification backend not configured\n"));
+        m_f.reset(); // before the source
+    }
 };
 
 QTEST_GUILESS_MAIN(TestNotifyEndpoint)

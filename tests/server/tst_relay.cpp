@@ -76,6 +76,10 @@ private Q_SLOTS:
             verifyServing(relay);
         }
         QCOMPARE(started.size(), 3);
+        // One registry for every run; each run took its connections out of the gauge.
+        const TestResponse metrics = fetch(relay.port(), "GET", "/metrics");
+        QCOMPARE(metrics.status, 200);
+        QVERIFY2(metrics.body.contains("\npatchwork_active_connections 1\n"), metrics.body.constData());
         QCOMPARE(running.size(), 5);
         // stopped() came exactly once per stop: nothing more arrives while the relay runs.
         QVERIFY(!stopped.wait(300));
@@ -172,6 +176,28 @@ private Q_SLOTS:
         QVERIFY(!relay.isRunning());
     }
 
+    void brokenUserConfigIsAnAclError()
+    {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        RelaySettings s = settings();
+        s.usersDir = dir.path();
+        Relay relay;
+        relay.setSettings(s);
+        QVERIFY(relay.start());
+        QSignalSpy errors(&relay, &Relay::errorOccurred);
+        QTest::ignoreMessage(QtWarningMsg, QRegularExpression(QStringLiteral("alice")));
+        QVERIFY(QDir(dir.path()).mkpath(QStringLiteral("alice")));
+        QFile file(dir.filePath(QStringLiteral("alice/config.yaml")));
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write("tokens: [unclosed\n");
+        file.close();
+        QVERIFY(errors.wait(timeoutMs(5000)));
+        QCOMPARE(errors.first().at(1).value<ErrorCategory>(), ErrorCategory::Acl);
+        QVERIFY(errors.first().at(0).toString().contains(u"alice"));
+        QVERIFY(relay.isRunning());
+    }
+
     void countsFollowRealClients()
     {
         Relay relay;
@@ -260,6 +286,29 @@ private Q_SLOTS:
         QVERIFY(!relay.isStopping());
         verifyServing(relay);
         // The interrupted stop does not report later.
+        QVERIFY(!stopped.wait(300));
+    }
+
+    // A stop whose stopped() is still on its way when start() and stop() come again must not end the
+    // second run: that one reports when it has finished itself.
+    void restartWhileStoppedIsQueued()
+    {
+        Relay relay;
+        relay.setSettings(settings());
+        QVERIFY(relay.start());
+        QSignalSpy stopped(&relay, &Relay::stopped);
+        relay.stop();
+        // Let the server report, but not the relay's finish, which it queues.
+        QSignalSpy serverStopped(relay.server(), &RelayServer::stopped);
+        QVERIFY(serverStopped.wait(timeoutMs(5000)));
+        QCOMPARE(stopped.size(), 0);
+        QVERIFY(relay.start());
+        relay.stop();
+        QCoreApplication::processEvents(); // runs the queued finish of the first run
+        QVERIFY(relay.isStopping()); // the second run waits for its own server (it polls every 50 ms)
+        QVERIFY(stopped.wait(timeoutMs(5000)));
+        QCOMPARE(stopped.size(), 1);
+        QVERIFY(!relay.isRunning());
         QVERIFY(!stopped.wait(300));
     }
 };

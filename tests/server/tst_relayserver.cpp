@@ -339,6 +339,36 @@ private Q_SLOTS:
         QCOMPARE(none.header("Patch-Subscribers"), QByteArray("0"));
     }
 
+    // The serialised fan-out response is shared by every subscriber; once they all have it, the relay
+    // keeps no reference to the body (it did until the next publish).
+    void fanOutBodyReleased()
+    {
+        cleanup();
+        RelayServer::Settings s;
+        s.hub.replay.count = 0; // the replay buffer would keep it, by design
+        startServer(s);
+        TestHttpClient a(m_port);
+        TestHttpClient b(m_port);
+        a.get("/public/pubsub/big");
+        b.get("/public/pubsub/big");
+        QVERIFY(waitWaiting(Waiter::Role::Consumer, 2));
+        const QByteArray body(1024 * 1024, 'b');
+        auto producer = std::make_unique<Waiter>(Waiter::Role::Producer, "public/pubsub/big");
+        Message m;
+        m.body = body;
+        producer->setMessage(m);
+        m = {};
+        producer->setMode(Waiter::Mode::Pubsub);
+        m_relay->hub()->submit(producer.get());
+        for (TestHttpClient *c : {&a, &b}) {
+            QVERIFY(c->waitForResponse(timeoutMs(5000)));
+            QCOMPARE(c->takeResponse().body.size(), body.size());
+        }
+        QTRY_VERIFY_WITH_TIMEOUT(producer->isAnswered(), timeoutMs(5000));
+        producer.reset();
+        QTRY_VERIFY_WITH_TIMEOUT(body.isDetached(), timeoutMs(5000));
+    }
+
     void flexibleModes()
     {
         TestHttpClient a(m_port);

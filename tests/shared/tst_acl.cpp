@@ -4,12 +4,16 @@
 #include <QTimeZone>
 
 #include "access/acl.h"
+#include "access/requestclass.h"
+#include "protocol/requesttarget.h"
 
 using namespace Qt::StringLiterals;
-using Patchwork::AclAction;
 using Patchwork::AclList;
 using Patchwork::AclResult;
 using Patchwork::ConfigLookup;
+using Patchwork::QueryParams;
+using Patchwork::RequestAction;
+using Patchwork::RequestClass;
 using Patchwork::UserConfig;
 namespace Acl = Patchwork::Acl;
 
@@ -77,6 +81,8 @@ private Q_SLOTS:
     void adminLookupStates();
     void listForAction_data();
     void listForAction();
+    void classifiedRequest_data();
+    void classifiedRequest();
     void tokenFromAuthorization_data();
     void tokenFromAuthorization();
 
@@ -327,28 +333,81 @@ void TestAcl::adminLookupStates()
 
 void TestAcl::listForAction_data()
 {
-    QTest::addColumn<AclAction>("action");
+    QTest::addColumn<RequestAction>("action");
     QTest::addColumn<QByteArray>("method");
     QTest::addColumn<int>("list"); // -1 = unsupported
 
-    QTest::addRow("consumer GET") << AclAction::Consume << "GET"_ba << int(AclList::Get);
-    QTest::addRow("producer POST") << AclAction::Produce << "POST"_ba << int(AclList::Post);
-    QTest::addRow("producer PUT") << AclAction::Produce << "PUT"_ba << int(AclList::Put);
-    QTest::addRow("producer GET ?body= needs POST") << AclAction::Produce << "GET"_ba << int(AclList::Post);
-    QTest::addRow("requester DELETE") << AclAction::Request << "DELETE"_ba << int(AclList::Delete);
-    QTest::addRow("requester PATCH") << AclAction::Request << "PATCH"_ba << int(AclList::Patch);
-    QTest::addRow("requester GET") << AclAction::Request << "GET"_ba << int(AclList::Get);
-    QTest::addRow("requester HEAD") << AclAction::Request << "HEAD"_ba << -1;
-    QTest::addRow("requester custom") << AclAction::Request << "PROPFIND"_ba << -1;
-    QTest::addRow("GET responder") << AclAction::Respond << "GET"_ba << int(AclList::Get);
-    QTest::addRow("POST responder") << AclAction::Respond << "POST"_ba << int(AclList::Post);
-    QTest::addRow("PUT switch responder") << AclAction::Respond << "PUT"_ba << int(AclList::Put);
-    QTest::addRow("reply") << AclAction::Reply << "POST"_ba << int(AclList::Post);
+    QTest::addRow("consumer GET") << RequestAction::Consume << "GET"_ba << int(AclList::Get);
+    QTest::addRow("producer POST") << RequestAction::Produce << "POST"_ba << int(AclList::Post);
+    QTest::addRow("producer PUT") << RequestAction::Produce << "PUT"_ba << int(AclList::Put);
+    QTest::addRow("producer GET ?body= needs POST") << RequestAction::Produce << "GET"_ba << int(AclList::Post);
+    QTest::addRow("requester DELETE") << RequestAction::Request << "DELETE"_ba << int(AclList::Delete);
+    QTest::addRow("requester PATCH") << RequestAction::Request << "PATCH"_ba << int(AclList::Patch);
+    QTest::addRow("requester GET") << RequestAction::Request << "GET"_ba << int(AclList::Get);
+    QTest::addRow("requester HEAD") << RequestAction::Request << "HEAD"_ba << -1;
+    QTest::addRow("requester custom") << RequestAction::Request << "PROPFIND"_ba << -1;
+    QTest::addRow("GET responder") << RequestAction::Respond << "GET"_ba << int(AclList::Get);
+    QTest::addRow("POST responder") << RequestAction::Respond << "POST"_ba << int(AclList::Post);
+    QTest::addRow("PUT switch responder") << RequestAction::Respond << "PUT"_ba << int(AclList::Put);
+    QTest::addRow("reply") << RequestAction::Reply << "POST"_ba << int(AclList::Post);
+    QTest::addRow("preflight is never checked") << RequestAction::Preflight << "OPTIONS"_ba << -1;
+}
+
+// What the relay answers a classified user-namespace request, as the tray's ACL tester shows it.
+void TestAcl::classifiedRequest_data()
+{
+    QTest::addColumn<QByteArray>("token");
+    QTest::addColumn<QByteArray>("method");
+    QTest::addColumn<QByteArray>("target");
+    QTest::addColumn<int>("status");
+    QTest::addColumn<QByteArray>("text");
+
+    QTest::addRow("consumer allowed") << "writer"_ba
+                                      << "GET"_ba
+                                      << "/u/alice/anything"_ba << 0 << QByteArray();
+    QTest::addRow("GET ?body= needs POST") << "writer"_ba
+                                           << "GET"_ba
+                                           << "/u/alice/inbox/x?body=hi"_ba << 0 << QByteArray();
+    QTest::addRow("GET ?body= outside POST")
+        << "writer"_ba
+        << "GET"_ba
+        << "/u/alice/other?body=hi"_ba << 403 << "Access denied: token does not match patterns"_ba;
+    QTest::addRow("reply needs POST") << "writer"_ba
+                                      << "PUT"_ba
+                                      << "/u/alice/res/x?reply=1"_ba << 403
+                                      << "Access denied: token does not match patterns"_ba;
+    QTest::addRow("unknown token") << "nobody"_ba
+                                   << "GET"_ba
+                                   << "/u/alice/x"_ba << 401 << "Access denied: token not found"_ba;
+    QTest::addRow("HEAD requester") << "writer"_ba
+                                    << "HEAD"_ba
+                                    << "/u/alice/req/x"_ba << 403 << "Access denied: unsupported method"_ba;
+}
+
+void TestAcl::classifiedRequest()
+{
+    QFETCH(QByteArray, token);
+    QFETCH(QByteArray, method);
+    QFETCH(QByteArray, target);
+    QFETCH(int, status);
+    QFETCH(QByteArray, text);
+    const qsizetype q = target.indexOf('?');
+    const QueryParams query(q < 0 ? QByteArrayView() : QByteArrayView(target).sliced(q + 1));
+    const RequestClass request =
+        Patchwork::classifyRequest(method, QByteArrayView(target).first(q < 0 ? target.size() : q), query);
+    QCOMPARE(request.route, RequestClass::Route::Channel);
+    const AclResult result =
+        Acl::checkRequest(ConfigLookup::found(m_config), token, true, request.action, method, request.path, now());
+    QCOMPARE(result.status, status);
+    QCOMPARE(result.allowed, status == 0);
+    if (status) {
+        QCOMPARE(Acl::denialText(result), text);
+    }
 }
 
 void TestAcl::listForAction()
 {
-    QFETCH(AclAction, action);
+    QFETCH(RequestAction, action);
     QFETCH(QByteArray, method);
     QFETCH(int, list);
     const std::optional<AclList> result = Patchwork::aclListForAction(action, method);
