@@ -10,7 +10,8 @@ build="${PATCHWORK_BUILD_DIR:-$here/build}"
 mode="${1:-}"
 
 packages=(cmake ninja-build g++ pkg-config qt6-base-dev qt6-httpserver-dev qt6-websockets-dev qt6-tools-dev
-    qt6-tools-dev-tools qt6-l10n-tools libyaml-cpp-dev clang-format curl)
+    qt6-tools-dev-tools qt6-l10n-tools libyaml-cpp-dev clang-format curl qt6-svg-dev qtkeychain-qt6-dev
+    libqrencode-dev libqt6sql6-sqlite dbus xvfb xauth)
 
 install_missing() {
     local missing=()
