@@ -28,6 +28,12 @@ HistoryEntry entryFromQuery(const QSqlQuery &query)
     return e;
 }
 
+// A null QString binds as SQL NULL, which the NOT NULL columns (and INSERT OR IGNORE) would silently drop.
+QString notNull(const QString &text)
+{
+    return text.isNull() ? QStringLiteral("") : text;
+}
+
 } // namespace
 
 HistoryStore::HistoryStore(QObject *parent)
@@ -109,11 +115,11 @@ bool HistoryStore::add(const HistoryEntry &entry)
                                  "(time, subscription, title, body, patch_id, click_url, priority, read) "
                                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
     query.addBindValue(entry.time.toMSecsSinceEpoch());
-    query.addBindValue(entry.subscription);
-    query.addBindValue(entry.title);
-    query.addBindValue(entry.body);
+    query.addBindValue(notNull(entry.subscription));
+    query.addBindValue(notNull(entry.title));
+    query.addBindValue(notNull(entry.body));
     query.addBindValue(entry.patchId.isEmpty() ? QVariant(QMetaType(QMetaType::QString)) : QVariant(entry.patchId));
-    query.addBindValue(entry.clickUrl);
+    query.addBindValue(notNull(entry.clickUrl));
     query.addBindValue(entry.priority);
     query.addBindValue(entry.read ? 1 : 0);
     if (!query.exec()) {

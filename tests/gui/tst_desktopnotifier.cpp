@@ -7,58 +7,13 @@
 
 #include "gui/desktopnotifier.h"
 #include "privatebus.h"
+#include "recordingnotifications.h"
 #include "testutil.h"
 
 using namespace Patchwork::Gui;
 using namespace Qt::StringLiterals;
+using Patchwork::Test::RecordingNotifications;
 using Patchwork::Test::timeoutMs;
-
-// A recording org.freedesktop.Notifications server: answers GetCapabilities, records every Notify call
-// with all of its arguments, and can emit ActionInvoked like a desktop does when the user clicks.
-class RecordingNotifications final : public QObject
-{
-    Q_OBJECT
-    Q_CLASSINFO("D-Bus Interface", "org.freedesktop.Notifications")
-
-public:
-    struct Call
-    {
-        QString appName;
-        uint replacesId;
-        QString appIcon;
-        QString summary;
-        QString body;
-        QStringList actions;
-        QVariantMap hints;
-        int timeout;
-    };
-
-    QStringList capabilities{u"actions"_s, u"body"_s, u"body-markup"_s, u"body-hyperlinks"_s};
-    QList<Call> calls;
-    uint nextId = 41;
-
-public Q_SLOTS:
-    QStringList GetCapabilities()
-    {
-        return capabilities;
-    }
-    uint Notify(const QString &appName,
-                uint replacesId,
-                const QString &appIcon,
-                const QString &summary,
-                const QString &body,
-                const QStringList &actions,
-                const QVariantMap &hints,
-                int timeout)
-    {
-        calls.append({appName, replacesId, appIcon, summary, body, actions, hints, timeout});
-        return ++nextId;
-    }
-
-Q_SIGNALS:
-    void ActionInvoked(uint id, const QString &actionKey);
-    void NotificationClosed(uint id, uint reason);
-};
 
 class TestDesktopNotifier final : public QObject
 {

@@ -24,6 +24,7 @@ private Q_SLOTS:
     void init();
     void addAndList();
     void dedupBySubscriptionAndPatchId();
+    void emptyFieldsAreStored();
     void boundByCount();
     void boundByAge();
     void search();
@@ -100,6 +101,16 @@ void TestHistoryStore::dedupBySubscriptionAndPatchId()
     QVERIFY(m_store->add(entry(QStringLiteral("alerts"), QStringLiteral("no id"))));
     QVERIFY(m_store->add(entry(QStringLiteral("alerts"), QStringLiteral("no id"))));
     QCOMPARE(m_store->count(), 4);
+}
+
+void TestHistoryStore::emptyFieldsAreStored()
+{
+    HistoryEntry e;
+    e.time = QDateTime::currentDateTimeUtc();
+    e.subscription = QStringLiteral("s");
+    QVERIFY(m_store->add(e)); // null title, body and click URL
+    QCOMPARE(m_store->count(), 1);
+    QVERIFY(m_store->entries().first().clickUrl.isEmpty());
 }
 
 void TestHistoryStore::boundByCount()
