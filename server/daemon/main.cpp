@@ -4,11 +4,7 @@
 #include <QProcessEnvironment>
 
 #include <cstdio>
-#include <memory>
 
-#include "access/directoryconfigsource.h"
-#include "access/forgejoconfigsource.h"
-#include "access/hooksecret.h"
 #include "daemon/checkconfig.h"
 #include "daemon/healthcheck.h"
 #include "daemon/logsink.h"
@@ -16,10 +12,8 @@
 #include "daemon/tunnelclient.h"
 #include "daemon/unixsignals.h"
 #include "http/serverlogging.h"
-#include "relay/accessgate.h"
-#include "relay/relayserver.h"
+#include "relay/relay.h"
 #include "util/clock.h"
-#include "util/metrics.h"
 
 using namespace Patchwork;
 using namespace Patchwork::Server;
@@ -33,6 +27,7 @@ RelayServer::Settings relaySettings(const ServerOptions &o)
     s.limits.maxBody = o.maxBody;
     s.limits.uploadStallMs = o.uploadStallTimeoutMs;
     s.limits.idleMs = o.idleTimeoutMs;
+    s.limits.lingerMs = o.lingerTimeoutMs;
     s.hub.replyTimeoutMs = o.replyTimeoutMs;
     s.hub.switchTimeoutMs = o.switchTimeoutMs;
     s.hub.maxWaitMs = o.maxWaitMs;
@@ -56,19 +51,20 @@ AccessGate::Settings accessSettings(const ServerOptions &o)
     return s;
 }
 
-// PROTOCOL §8 "Config sources": Forgejo when FORGEJO_URL and FORGEJO_TOKEN are set, else the users directory.
-std::unique_ptr<ConfigSource> makeConfigSource(const ServerOptions &o, Clock *clock)
+RelaySettings relaySettingsOf(const ServerOptions &o)
 {
-    if (!o.forgejoUrl.isEmpty() && !o.forgejoToken.isEmpty()) {
-        auto source = std::make_unique<ForgejoConfigSource>(o.forgejoUrl, o.forgejoToken.toUtf8(), clock);
-        source->setTtl(o.aclTtlMs);
-        qCInfo(lcServer).noquote() << "user configurations from" << o.forgejoUrl.toString(QUrl::RemoveUserInfo);
-        return source;
-    }
-    if (!o.forgejoUrl.isEmpty()) {
-        qCWarning(lcServer) << "FORGEJO_URL is set but FORGEJO_TOKEN is not: using the users directory";
-    }
-    return std::make_unique<DirectoryConfigSource>(o.usersDir);
+    RelaySettings s;
+    s.host = o.host;
+    s.port = o.port;
+    s.dataDir = o.dataDir;
+    s.secretKey = o.secretKey;
+    s.usersDir = o.usersDir;
+    s.forgejoUrl = o.forgejoUrl;
+    s.forgejoToken = o.forgejoToken.toUtf8();
+    s.aclTtlMs = o.aclTtlMs;
+    s.server = relaySettings(o);
+    s.access = accessSettings(o);
+    return s;
 }
 
 int fail(const QString &message)
@@ -98,33 +94,16 @@ int runDaemon(QCoreApplication &app, const QStringList &args)
     sink.install();
 
     UnixSignals signals;
-    std::optional<HookSecret> secret;
-    if (options->secretKey.isEmpty()) {
-        secret = HookSecret::load(options->dataDir, &error);
-    } else {
-        secret = HookSecret::fromKey(options->secretKey);
-    }
-    if (!secret) {
-        qCCritical(lcServer).noquote() << "cannot set up hook secrets:" << error;
-        return 1;
-    }
-    Metrics metrics;
-    const std::unique_ptr<ConfigSource> configs = makeConfigSource(*options, &clock);
-    AccessGate gate(&clock, *secret, configs.get(), &metrics);
-    gate.setSettings(accessSettings(*options));
-    RelayServer relay(&clock);
-    relay.setSettings(relaySettings(*options));
-    relay.setAccessGate(&gate);
-    if (!relay.listen(options->host, options->port, &error)) {
-        qCCritical(lcServer).noquote() << "cannot listen on" << options->host.toString() << options->port << ":"
-                                       << error;
-        return 1;
+    Relay relay(&clock);
+    relay.setSettings(relaySettingsOf(*options));
+    if (!relay.start()) {
+        return 1; // logged by the relay
     }
     qCInfo(lcServer).noquote() << "Patchwork listening on"
                                << QStringLiteral("http://%1:%2").arg(options->host.toString()).arg(relay.port());
 
-    QObject::connect(&signals, &UnixSignals::terminateRequested, &relay, [&relay](int) { relay.shutdown(10'000); });
-    QObject::connect(&relay, &RelayServer::stopped, &app, [&app]() {
+    QObject::connect(&signals, &UnixSignals::terminateRequested, &relay, [&relay](int) { relay.stop(); });
+    QObject::connect(&relay, &Relay::stopped, &app, [&app]() {
         qCInfo(lcServer) << "stopped";
         app.quit();
     });
@@ -135,15 +114,8 @@ int runDaemon(QCoreApplication &app, const QStringList &args)
             qCWarning(lcServer).noquote() << "reload failed, keeping the running configuration:" << reloadError;
             return;
         }
-        if (fresh->host != options->host || fresh->port != options->port) {
-            qCWarning(lcServer) << "a new host or port takes effect only after a restart";
-        }
-        if (fresh->usersDir != options->usersDir) {
-            qCWarning(lcServer) << "a new users directory takes effect only after a restart";
-        }
-        relay.setSettings(relaySettings(*fresh));
-        gate.setSettings(accessSettings(*fresh));
-        configs->reload();
+        relay.setSettings(relaySettingsOf(*fresh));
+        relay.reloadConfigs();
         sink.setLevel(fresh->logLevel);
         sink.setFormat(fresh->logFormat);
         qCInfo(lcServer) << "configuration reloaded";

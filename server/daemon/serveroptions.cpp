@@ -39,6 +39,7 @@ enum class Id
     MaxWait,
     UploadStallTimeout,
     IdleTimeout,
+    LingerTimeout,
     TunnelIdleTimeout,
     ReplyTimeout,
     SwitchTimeout,
@@ -93,6 +94,7 @@ constexpr Option OPTIONS[] = {
     {Id::MaxWait, u"max-wait", Kind::Duration},
     {Id::UploadStallTimeout, u"upload-stall-timeout", Kind::Duration, 1},
     {Id::IdleTimeout, u"idle-timeout", Kind::Duration, 1},
+    {Id::LingerTimeout, u"linger-timeout", Kind::Duration},
     {Id::TunnelIdleTimeout, u"tunnel-idle-timeout", Kind::Duration},
     {Id::ReplyTimeout, u"reply-timeout", Kind::Duration, 1},
     {Id::SwitchTimeout, u"switch-timeout", Kind::Duration, 1},
@@ -311,6 +313,9 @@ bool apply(ServerOptions &options, const Option &option, const Value &value, QSt
             break;
         case Id::IdleTimeout:
             options.idleTimeoutMs = *ms;
+            break;
+        case Id::LingerTimeout:
+            options.lingerTimeoutMs = *ms;
             break;
         case Id::TunnelIdleTimeout:
             options.tunnelIdleTimeoutMs = *ms;
@@ -661,6 +666,8 @@ QString ServerOptions::usage()
               "  --max-wait S                  bound on every wait (default 0 = none)\n"
               "  --upload-stall-timeout S      request body without progress (default 30)\n"
               "  --idle-timeout S              idle keep-alive connections (default 120)\n"
+              "  --linger-timeout S            after refusing a request, read and discard what the client\n"
+              "                                still sends for up to S before closing (default 5; 0 = close)\n"
               "  --tunnel-idle-timeout S       a /huproxy tunnel with no data either way (default 1h;\n"
               "                                0 = no limit)\n"
               "  --reply-timeout S             a responder's reply (default 60)\n"

@@ -56,6 +56,7 @@ public:
     qint64 maxWaitMs = 0; // 0 = no server-wide bound
     qint64 uploadStallTimeoutMs = 30'000; // > 0
     qint64 idleTimeoutMs = 120'000; // > 0
+    qint64 lingerTimeoutMs = 5'000; // lingering close after a refused request; 0 = close at once
     qint64 tunnelIdleTimeoutMs = qint64(3600) * 1000; // no tunnel data either way (PROTOCOL §11); 0 = none
     qint64 replyTimeoutMs = 60'000; // > 0
     qint64 switchTimeoutMs = 30'000; // > 0

@@ -7,7 +7,9 @@
 #include <sys/socket.h>
 #endif
 
+#include "http/directwrite.h"
 #include "http/httpserver.h"
+#include "http/httputil.h"
 #include "http/serverlogging.h"
 
 namespace Patchwork::Server
@@ -19,6 +21,8 @@ namespace
 constexpr qint64 READ_CHUNK = 256 * 1024;
 // Bodies up to this size are copied behind their head and written with it in one system call.
 constexpr qsizetype SMALL_BODY = 16 * 1024;
+// The answer when a response head could not be written safely; the connection then closes.
+const QByteArray INTERNAL_ERROR = QByteArrayLiteral("Internal server error: invalid response header\n");
 
 QByteArrayView reasonPhrase(int status)
 {
@@ -86,84 +90,9 @@ QByteArrayView reasonPhrase(int status)
     }
 }
 
-bool isTokenChar(char c)
+HttpRequestParser::Limits parserLimits(const HttpServer::Limits &limits)
 {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
-        return true;
-    }
-    switch (c) {
-    case '!':
-    case '#':
-    case '$':
-    case '%':
-    case '&':
-    case '\'':
-    case '*':
-    case '+':
-    case '-':
-    case '.':
-    case '^':
-    case '_':
-    case '`':
-    case '|':
-    case '~':
-        return true;
-    default:
-        return false;
-    }
-}
-
-bool isToken(QByteArrayView s)
-{
-    if (s.isEmpty()) {
-        return false;
-    }
-    for (char c : s) {
-        if (!isTokenChar(c)) {
-            return false;
-        }
-    }
-    return true;
-}
-
-// Parses a non-negative decimal; false on anything else or overflow.
-bool parseLength(QByteArrayView s, qint64 *out)
-{
-    if (s.isEmpty() || s.size() > 18) {
-        return false;
-    }
-    qint64 v = 0;
-    for (char c : s) {
-        if (c < '0' || c > '9') {
-            return false;
-        }
-        v = v * 10 + (c - '0');
-    }
-    *out = v;
-    return true;
-}
-
-bool parseHex(QByteArrayView s, qint64 *out)
-{
-    if (s.isEmpty() || s.size() > 15) {
-        return false;
-    }
-    qint64 v = 0;
-    for (char c : s) {
-        int d;
-        if (c >= '0' && c <= '9') {
-            d = c - '0';
-        } else if (c >= 'a' && c <= 'f') {
-            d = c - 'a' + 10;
-        } else if (c >= 'A' && c <= 'F') {
-            d = c - 'A' + 10;
-        } else {
-            return false;
-        }
-        v = v * 16 + d;
-    }
-    *out = v;
-    return true;
+    return {limits.maxBody, limits.maxHeaderBytes};
 }
 
 } // namespace
@@ -172,6 +101,7 @@ HttpConnection::HttpConnection(HttpServer *server, QTcpSocket *socket)
     : QObject(server)
     , m_server(server)
     , m_socket(socket)
+    , m_parser(parserLimits(server->limits()))
 {
     m_socket->setParent(this);
     m_socket->setReadBufferSize(READ_CHUNK);
@@ -221,7 +151,7 @@ qint64 HttpConnection::lastActivityMs() const
 void HttpConnection::setCloseAfterResponse()
 {
     m_closeAfter = true;
-    if (m_state == State::Idle && m_buf.isEmpty() && !m_responding) {
+    if (isIdle()) {
         closeNow();
     }
 }
@@ -246,350 +176,79 @@ QTcpSocket *HttpConnection::detachForUpgrade(QByteArray *pending)
 
 void HttpConnection::onReadyRead()
 {
-    if (m_state == State::Handling || m_state == State::Closing || m_gone) {
-        return; // the next request waits until this one is answered
+    if (m_state == State::Lingering) {
+        discardInput();
+    } else if (m_state == State::Reading && !m_gone) {
+        parse(); // else the next request waits until this one is answered
     }
-    parse();
+}
+
+bool HttpConnection::isIdle() const
+{
+    return m_state == State::Reading && m_parser.state() == HttpRequestParser::State::Idle && m_buf.isEmpty()
+           && !m_responding;
 }
 
 void HttpConnection::parse()
 {
-    const auto &limits = m_server->limits();
-    while (!m_gone) {
-        switch (m_state) {
-        case State::Idle:
-        case State::Headers: {
-            const qint64 available = qMin(m_socket->bytesAvailable(), limits.maxHeaderBytes + 4 - m_buf.size());
-            if (available > 0 && m_buf.isEmpty()) {
-                // Reading exactly what is buffered takes Qt's read block itself instead of copying it,
-                // so the block is freed with m_buf once the head is parsed: an idle or waiting
-                // connection then holds no read buffer at all.
-                m_buf = m_socket->read(available);
-                m_lastActivity = m_server->nowMs();
-            } else if (available > 0) {
-                const qsizetype old = m_buf.size();
-                m_buf.resize(old + available);
-                m_buf.resize(old + qMax<qint64>(0, m_socket->read(m_buf.data() + old, available)));
-                m_lastActivity = m_server->nowMs();
-            }
-            // Skip empty lines between requests.
-            qsizetype start = 0;
-            while (start < m_buf.size() && (m_buf.at(start) == '\r' || m_buf.at(start) == '\n')) {
-                ++start;
-            }
-            if (start > 0) {
-                m_buf.remove(0, start);
-            }
-            if (m_buf.isEmpty()) {
-                return;
-            }
-            m_state = State::Headers;
-            qsizetype end = m_buf.indexOf("\r\n\r\n");
-            qsizetype headLen = end >= 0 ? end + 4 : -1;
-            if (end < 0) {
-                const qsizetype lf = m_buf.indexOf("\n\n");
-                if (lf >= 0) {
-                    end = lf;
-                    headLen = lf + 2;
-                }
-            }
-            if (end < 0) {
-                if (m_buf.size() > limits.maxHeaderBytes) {
-                    fail(431, "Request header fields too large");
-                }
-                return;
-            }
-            if (end > limits.maxHeaderBytes) {
-                fail(431, "Request header fields too large");
-                return;
-            }
-            if (!parseHead(end)) {
-                return;
-            }
-            if (headLen == m_buf.size()) {
-                m_buf = QByteArray(); // an idle or waiting connection keeps no buffer
-            } else {
-                m_buf.remove(0, headLen);
-            }
-            if (m_state == State::Handling) {
-                requestComplete();
-                return;
-            }
-            break;
-        }
-        case State::Body:
-            readBody();
-            if (m_state == State::Body) {
-                return;
-            }
-            break;
-        case State::ChunkSize:
-        case State::ChunkData:
-        case State::ChunkTrailer:
-            readChunked();
-            if (m_state == State::ChunkSize || m_state == State::ChunkData || m_state == State::ChunkTrailer) {
-                return;
-            }
-            break;
-        case State::Handling:
-        case State::Closing:
-            return;
-        }
-    }
-}
-
-bool HttpConnection::parseHead(qsizetype headEnd)
-{
-    const auto &limits = m_server->limits();
-    m_request = HttpRequest();
-    m_request.peer = m_socket->peerAddress();
-    const QByteArrayView head(m_buf.constData(), headEnd);
-    qsizetype lineEnd = head.indexOf('\n');
-    if (lineEnd < 0) {
-        lineEnd = head.size();
-    }
-    QByteArrayView line = head.first(lineEnd);
-    if (line.endsWith('\r')) {
-        line.chop(1);
-    }
-    // Request-Line = method SP request-target SP HTTP-version
-    const qsizetype sp1 = line.indexOf(' ');
-    const qsizetype sp2 = sp1 < 0 ? -1 : line.indexOf(' ', sp1 + 1);
-    if (sp1 <= 0 || sp2 <= sp1 + 1 || line.indexOf(' ', sp2 + 1) >= 0) {
-        fail(400, "Malformed request line");
-        return false;
-    }
-    const QByteArrayView method = line.first(sp1);
-    const QByteArrayView target = line.sliced(sp1 + 1, sp2 - sp1 - 1);
-    const QByteArrayView version = line.sliced(sp2 + 1);
-    if (!isToken(method)) {
-        fail(400, "Malformed request line");
-        return false;
-    }
-    if (version.size() != 8 || !version.startsWith("HTTP/1.") || (version[7] != '0' && version[7] != '1')) {
-        if (version.startsWith("HTTP/")) {
-            fail(505, "HTTP version not supported");
-        } else {
-            fail(400, "Malformed request line");
-        }
-        return false;
-    }
-    for (char c : target) {
-        if (uchar(c) <= 0x20 || c == 0x7f) {
-            fail(400, "Malformed request line");
-            return false;
-        }
-    }
-    m_request.method = method.toByteArray();
-    m_request.minorVersion = version[7] - '0';
-    QByteArrayView path = target;
-    if (target.startsWith("http://") || target.startsWith("https://")) {
-        // absolute-form: keep the path
-        const qsizetype slash = target.indexOf('/', target.indexOf("//") + 2);
-        path = slash < 0 ? QByteArrayView("/") : target.sliced(slash);
-    } else if (!target.startsWith('/') && !(target == "*" && method == "OPTIONS")) {
-        fail(400, "Malformed request target");
-        return false;
-    }
-    m_request.target = path.toByteArray();
-    const qsizetype q = path.indexOf('?');
-    m_request.rawPath = (q < 0 ? path : path.first(q)).toByteArray();
-    if (q >= 0) {
-        m_request.query = path.sliced(q + 1).toByteArray();
-    }
-
-    bool haveLength = false;
-    bool chunked = false;
-    qint64 length = 0;
-    QByteArrayView connection;
-    qsizetype pos = lineEnd + 1;
-    while (pos < head.size()) {
-        qsizetype next = head.indexOf('\n', pos);
-        if (next < 0) {
-            next = head.size();
-        }
-        QByteArrayView h = head.sliced(pos, next - pos);
-        pos = next + 1;
-        if (h.endsWith('\r')) {
-            h.chop(1);
-        }
-        if (h.isEmpty()) {
-            continue;
-        }
-        if (h.front() == ' ' || h.front() == '\t') {
-            fail(400, "Obsolete header line folding is not supported");
-            return false;
-        }
-        const qsizetype colon = h.indexOf(':');
-        if (colon <= 0 || !isToken(h.first(colon))) {
-            fail(400, "Malformed header line");
-            return false;
-        }
-        const QByteArrayView name = h.first(colon);
-        const QByteArrayView value = h.sliced(colon + 1).trimmed();
-        for (char c : value) {
-            if (c == '\0' || c == '\r' || c == '\n') {
-                fail(400, "Malformed header value");
-                return false;
-            }
-        }
-        if (name.compare("Content-Length", Qt::CaseInsensitive) == 0) {
-            qint64 v = 0;
-            if (!parseLength(value, &v) || (haveLength && v != length)) {
-                fail(400, "Invalid Content-Length");
-                return false;
-            }
-            haveLength = true;
-            length = v;
-        } else if (name.compare("Transfer-Encoding", Qt::CaseInsensitive) == 0) {
-            if (value.compare("chunked", Qt::CaseInsensitive) != 0) {
-                fail(501, "Transfer-Encoding not supported (only chunked)");
-                return false;
-            }
-            chunked = true;
-        } else if (name.compare("Connection", Qt::CaseInsensitive) == 0) {
-            connection = value;
-        }
-        m_request.headers.append({name.toByteArray(), value.toByteArray()});
-    }
-    if (chunked && haveLength) {
-        fail(400, "Both Content-Length and Transfer-Encoding given");
-        return false;
-    }
-    const QByteArray conn = connection.toByteArray().toLower();
-    m_request.keepAlive = m_request.minorVersion == 1 ? !conn.contains("close") : conn.contains("keep-alive");
-    if (length > limits.maxBody) {
-        m_buf.clear();
-        fail(413, QByteArray("Payload too large (limit " + QByteArray::number(limits.maxBody) + " bytes)"));
-        return false;
-    }
-    if ((chunked || length > 0) && m_request.minorVersion == 1
-        && m_request.header("Expect").compare("100-continue", Qt::CaseInsensitive) == 0) {
-        m_socket->write("HTTP/1.1 100 Continue\r\n\r\n");
-    }
-    m_bodyRead = 0;
-    if (chunked) {
-        m_state = State::ChunkSize;
-    } else if (length > 0) {
-        m_contentLength = length;
-        // Reserved address space only: pages are touched (and counted) as the body arrives.
-        m_request.body.resize(length);
-        m_state = State::Body;
-    } else {
-        m_state = State::Handling;
-    }
-    return true;
-}
-
-void HttpConnection::readBody()
-{
-    char *dst = m_request.body.data();
-    if (!m_buf.isEmpty()) {
-        const qint64 n = qMin<qint64>(m_buf.size(), m_contentLength - m_bodyRead);
-        memcpy(dst + m_bodyRead, m_buf.constData(), size_t(n));
-        m_bodyRead += n;
-        m_buf.remove(0, n);
+    while (!m_gone && m_state == State::Reading) {
         if (m_buf.isEmpty()) {
-            m_buf = QByteArray();
+            const qint64 available = m_socket->bytesAvailable();
+            if (available <= 0) {
+                return;
+            }
+            m_lastActivity = m_server->nowMs();
+            if (const qint64 missing = m_parser.bodyRemaining(); missing > 0) {
+                // A Content-Length body goes from the socket straight into the request.
+                const qint64 n = m_socket->read(m_parser.bodyTail(), qMin(missing, available));
+                if (n <= 0) {
+                    return;
+                }
+                m_parser.bodyWritten(n);
+            } else {
+                // Reading exactly what is buffered takes Qt's read block itself instead of copying it,
+                // so the block is freed with m_buf once parsed: an idle or waiting connection then holds
+                // no read buffer at all.
+                m_buf = m_socket->read(available);
+            }
         }
-    }
-    while (m_bodyRead < m_contentLength && m_socket->bytesAvailable() > 0) {
-        const qint64 n = m_socket->read(dst + m_bodyRead, m_contentLength - m_bodyRead);
-        if (n <= 0) {
-            break;
+        if (!m_buf.isEmpty()) {
+            const qsizetype used = m_parser.feed(m_buf);
+            if (used == m_buf.size()) {
+                m_buf = QByteArray();
+            } else {
+                m_buf.remove(0, used);
+            }
         }
-        m_bodyRead += n;
-        m_lastActivity = m_server->nowMs();
-    }
-    if (m_bodyRead == m_contentLength) {
-        m_state = State::Handling;
-        requestComplete();
+        if (m_parser.state() == HttpRequestParser::State::Error) {
+            fail(m_parser.errorStatus(), m_parser.errorReason());
+            return;
+        }
+        if (m_parser.isHeadComplete() && !m_headSeen) {
+            m_headSeen = true;
+            headParsed();
+        }
+        if (m_parser.state() == HttpRequestParser::State::Complete) {
+            requestComplete();
+            return;
+        }
     }
 }
 
-void HttpConnection::readChunked()
+void HttpConnection::headParsed()
 {
-    const qint64 maxBody = m_server->limits().maxBody;
-    for (;;) {
-        if (m_socket->bytesAvailable() > 0) {
-            m_buf.append(m_socket->read(READ_CHUNK));
-            m_lastActivity = m_server->nowMs();
-        }
-        if (m_state == State::ChunkData) {
-            const qint64 n = qMin<qint64>(m_buf.size(), m_chunkRemaining);
-            if (n > 0) {
-                m_request.body.append(m_buf.constData(), n);
-                m_buf.remove(0, n);
-                m_chunkRemaining -= n;
-            }
-            if (m_chunkRemaining > 0) {
-                if (m_socket->bytesAvailable() > 0) {
-                    continue;
-                }
-                return;
-            }
-            if (m_buf.size() < 2) {
-                if (m_socket->bytesAvailable() > 0) {
-                    continue;
-                }
-                return;
-            }
-            if (!m_buf.startsWith("\r\n")) {
-                fail(400, "Malformed chunked body");
-                return;
-            }
-            m_buf.remove(0, 2);
-            m_state = State::ChunkSize;
-        }
-        const qsizetype nl = m_buf.indexOf('\n');
-        if (nl < 0) {
-            if (m_buf.size() > 1024) {
-                fail(400, "Malformed chunked body");
-                return;
-            }
-            if (m_socket->bytesAvailable() > 0) {
-                continue;
-            }
-            return;
-        }
-        QByteArrayView line(m_buf.constData(), nl);
-        if (line.endsWith('\r')) {
-            line.chop(1);
-        }
-        if (m_state == State::ChunkTrailer) {
-            m_buf.remove(0, nl + 1);
-            if (line.isEmpty()) {
-                m_state = State::Handling;
-                requestComplete();
-                return;
-            }
-            continue; // trailer fields are ignored
-        }
-        const qsizetype semi = line.indexOf(';');
-        qint64 size = 0;
-        if (!parseHex((semi < 0 ? line : line.first(semi)).trimmed(), &size)) {
-            fail(400, "Malformed chunked body");
-            return;
-        }
-        m_buf.remove(0, nl + 1);
-        if (size == 0) {
-            m_state = State::ChunkTrailer;
-            continue;
-        }
-        if (m_request.body.size() + size > maxBody) {
-            fail(413, QByteArray("Payload too large (limit " + QByteArray::number(maxBody) + " bytes)"));
-            return;
-        }
-        m_chunkRemaining = size;
-        m_state = State::ChunkData;
+    if (m_parser.expectsContinue()) {
+        m_socket->write("HTTP/1.1 100 Continue\r\n\r\n");
     }
 }
 
 void HttpConnection::requestComplete()
 {
-    if (m_gone || m_state != State::Handling) {
-        return;
-    }
+    m_request = m_parser.takeRequest();
+    m_request.peer = m_socket->peerAddress();
+    m_parser.setLimits(parserLimits(m_server->limits()));
+    m_headSeen = false;
+    m_state = State::Handling;
     m_responding = false;
     m_streaming = false;
     m_responseDone = false;
@@ -610,6 +269,10 @@ PreparedResponse HttpConnection::prepare(int status, const HeaderList &headers, 
 {
     PreparedResponse p;
     p.head = buildHead(status, headers, body.size(), false);
+    if (p.head.isEmpty()) {
+        return prepare(500, {{QByteArrayLiteral("Content-Type"), QByteArrayLiteral("text/plain; charset=utf-8")}},
+                       INTERNAL_ERROR);
+    }
     p.body = body;
     if (body.size() <= SMALL_BODY) {
         p.full.reserve(p.head.size() + 2 + body.size());
@@ -622,6 +285,14 @@ PreparedResponse HttpConnection::prepare(int status, const HeaderList &headers, 
 
 QByteArray HttpConnection::buildHead(int status, const HeaderList &headers, qint64 contentLength, bool chunked)
 {
+    // The one place every response head passes: nothing that could end a line or the head gets out.
+    for (const auto &h : headers) {
+        if (!isHttpToken(h.first) || !isHttpFieldValue(h.second)) {
+            qCWarning(lcServer).noquote() << "internal error: refusing to write an invalid response header"
+                                          << QString::fromLatin1(h.first.toPercentEncoding());
+            return {};
+        }
+    }
     QByteArray head;
     head.reserve(256);
     head += "HTTP/1.1 ";
@@ -642,13 +313,6 @@ QByteArray HttpConnection::buildHead(int status, const HeaderList &headers, qint
         head += QByteArray::number(contentLength);
         head += "\r\n";
     }
-    return head;
-}
-
-QByteArray HttpConnection::statusHead(int status, const HeaderList &headers, qint64 contentLength, bool chunked)
-{
-    QByteArray head = buildHead(status, headers, contentLength, chunked);
-    finishHead(head);
     return head;
 }
 
@@ -699,27 +363,11 @@ void HttpConnection::writeResponse(QByteArray &head, const QByteArray &body)
 
 void HttpConnection::sendSmall(const QByteArray &data)
 {
-#ifdef Q_OS_UNIX
-    // Fast path: with nothing queued in Qt's write buffer, give small responses straight to the kernel.
-    // A pubsub fan-out then costs one send() per subscriber and no write-notifier round trip. What the
-    // kernel does not take (or an error) goes through QTcpSocket as usual, so ordering and error
-    // reporting stay Qt's.
-    if (m_socket->bytesToWrite() == 0 && m_socket->state() == QAbstractSocket::ConnectedState) {
-        const ssize_t sent =
-            ::send(int(m_socket->socketDescriptor()), data.constData(), size_t(data.size()), MSG_NOSIGNAL);
-        if (sent == data.size()) {
-            onBytesWritten();
-            return;
-        }
-        if (sent > 0) {
-            m_socket->write(data.constData() + sent, data.size() - sent);
-            m_socket->flush();
-            return;
-        }
+    if (writeDirect(m_socket, data)) {
+        onBytesWritten(); // Qt does not report bytes it never saw
+    } else {
+        m_socket->flush();
     }
-#endif
-    m_socket->write(data);
-    m_socket->flush();
 }
 
 void HttpConnection::respond(int status, const HeaderList &headers, const QByteArray &body)
@@ -727,10 +375,21 @@ void HttpConnection::respond(int status, const HeaderList &headers, const QByteA
     if (m_gone || m_responding) {
         return;
     }
+    QByteArray head = buildHead(status, headers, body.size(), false);
+    if (head.isEmpty()) {
+        respondInternalError();
+        return;
+    }
     reportResponse(status);
+    finishHead(head);
     const bool noBody = status == 204 || status == 304 || m_request.method == "HEAD";
-    QByteArray head = statusHead(status, headers, body.size(), false);
     writeResponse(head, noBody ? QByteArray() : body);
+}
+
+void HttpConnection::respondInternalError()
+{
+    m_closeAfter = true;
+    respondText(500, QByteArrayView(INTERNAL_ERROR).chopped(1));
 }
 
 void HttpConnection::respondText(int status, QByteArrayView line, const HeaderList &extraHeaders)
@@ -751,10 +410,16 @@ void HttpConnection::startStream(int status, const HeaderList &headers)
     if (m_gone || m_responding) {
         return;
     }
+    QByteArray head = buildHead(status, headers, -1, true);
+    if (head.isEmpty()) {
+        respondInternalError();
+        return;
+    }
     reportResponse(status);
+    finishHead(head);
     m_responding = true;
     m_streaming = true;
-    sendSmall(statusHead(status, headers, -1, true));
+    sendSmall(head);
 }
 
 void HttpConnection::writeChunk(const QByteArray &data)
@@ -783,7 +448,7 @@ void HttpConnection::onBytesWritten()
         return;
     }
     if (m_state == State::Closing) {
-        m_socket->disconnectFromHost();
+        closeWhenWritten();
         return;
     }
     if (!m_responding) {
@@ -801,11 +466,11 @@ void HttpConnection::finishResponse()
     m_streaming = false;
     m_responseDone = false;
     if (m_closeAfter || !m_request.keepAlive) {
-        closeNow();
+        closeWhenWritten();
         return;
     }
     m_request = HttpRequest();
-    m_state = State::Idle;
+    m_state = State::Reading;
     m_lastActivity = m_server->nowMs();
     if (!m_buf.isEmpty() || m_socket->bytesAvailable() > 0) {
         QMetaObject::invokeMethod(this, &HttpConnection::parse, Qt::QueuedConnection);
@@ -815,11 +480,17 @@ void HttpConnection::finishResponse()
 void HttpConnection::fail(int status, QByteArrayView reason)
 {
     qCDebug(lcServer) << "bad request from" << m_socket->peerAddress().toString() << status << reason;
+    // What was parsed of the refused request stays readable for the metrics hook; the rest of the input
+    // is not read any more.
+    m_request = m_parser.takeRequest();
+    m_request.peer = m_socket->peerAddress();
     m_request.keepAlive = false;
+    m_buf = QByteArray();
     m_closeAfter = true;
+    m_lingerOnClose = true;
     m_responding = false;
-    respondText(status, reason);
     m_state = State::Closing;
+    respondText(status, reason);
 }
 
 void HttpConnection::reportResponse(int status)
@@ -832,6 +503,32 @@ void HttpConnection::closeNow()
 {
     m_state = State::Closing;
     m_socket->disconnectFromHost();
+}
+
+// Everything is written. After a refused request the client may still be sending (a body after a 413):
+// closing now would make the kernel answer that with a reset, which can destroy the response before the
+// client reads it. So, as nginx's lingering close: shut down our side, read and discard what comes, and
+// close when the client does, or after lingerMs.
+void HttpConnection::closeWhenWritten()
+{
+    const qint64 lingerMs = m_server->limits().lingerMs;
+#ifdef Q_OS_UNIX
+    if (m_lingerOnClose && lingerMs > 0 && m_socket->state() == QAbstractSocket::ConnectedState) {
+        m_state = State::Lingering;
+        m_lingerUntil = m_server->nowMs() + lingerMs;
+        ::shutdown(int(m_socket->socketDescriptor()), SHUT_WR);
+        discardInput();
+        return;
+    }
+#endif
+    closeNow();
+}
+
+void HttpConnection::discardInput()
+{
+    while (m_socket->bytesAvailable() > 0) {
+        m_socket->skip(m_socket->bytesAvailable());
+    }
 }
 
 void HttpConnection::onDisconnected()
@@ -848,19 +545,18 @@ void HttpConnection::checkTimeouts(qint64 nowMs)
 {
     const auto &limits = m_server->limits();
     switch (m_state) {
-    case State::Idle:
-        if (!m_responding && limits.idleMs > 0 && nowMs - m_lastActivity > limits.idleMs) {
-            closeNow();
+    case State::Reading:
+        if (isIdle()) {
+            if (limits.idleMs > 0 && nowMs - m_lastActivity > limits.idleMs) {
+                closeNow();
+            }
+        } else if (!m_responding && limits.uploadStallMs > 0 && nowMs - m_lastActivity > limits.uploadStallMs) {
+            fail(408, "Request timeout: no data received");
         }
         break;
-    case State::Headers:
-    case State::Body:
-    case State::ChunkSize:
-    case State::ChunkData:
-    case State::ChunkTrailer:
-        if (limits.uploadStallMs > 0 && nowMs - m_lastActivity > limits.uploadStallMs) {
-            m_buf.clear();
-            fail(408, "Request timeout: no data received");
+    case State::Lingering:
+        if (nowMs >= m_lingerUntil) {
+            closeNow();
         }
         break;
     case State::Handling:

@@ -5,6 +5,7 @@
 #include <QTcpSocket>
 
 #include "http/httprequest.h"
+#include "http/httprequestparser.h"
 
 namespace Patchwork::Server
 {
@@ -20,10 +21,13 @@ struct PreparedResponse
     QByteArray full;
 };
 
-// One client connection: parses HTTP/1.1 requests one at a time (pipelined ones wait their turn),
-// enforces the body and header limits before buffering, and writes the response the handler gives.
-// The handler may answer at once or much later; drained() tells it when everything written so far
-// reached the operating system, and closed() that the client left.
+// One client connection: feeds what the socket reads to an HttpRequestParser, one request at a time
+// (pipelined ones wait their turn), and writes the response the handler gives. Every response head is
+// checked once here: a header name that is not a token or a value with a control character is never
+// written (the response becomes a 500). A request refused while it is read is answered and the
+// connection closed gracefully (lingering close). The handler may answer at once or much later;
+// drained() tells it when everything written so far reached the operating system, and closed() that
+// the client left.
 class HttpConnection final : public QObject
 {
     Q_OBJECT
@@ -37,7 +41,8 @@ public:
     // The time (server clock, ms) the current request's headers were complete.
     qint64 requestStartMs() const;
 
-    // Writes a complete response. `headers` must not contain Content-Length or framing headers.
+    // Writes a complete response. `headers` must not contain Content-Length or framing headers; a header
+    // that could not be written safely (see above) turns it into `500` and closes the connection.
     void respond(int status, const HeaderList &headers, const QByteArray &body);
     // A one-line text/plain error or status message; a '\n' is appended.
     void respondText(int status, QByteArrayView line, const HeaderList &extraHeaders = {});
@@ -72,49 +77,47 @@ Q_SIGNALS:
 private:
     enum class State
     {
-        Idle,
-        Headers,
-        Body,
-        ChunkSize,
-        ChunkData,
-        ChunkTrailer,
+        Reading, // a request (or the wait for one): see m_parser
         Handling,
-        Closing
+        Closing,
+        Lingering // refused: output shut down, input discarded until the client closes or lingerMs pass
     };
 
     void onReadyRead();
     void onBytesWritten();
     void onDisconnected();
     void parse();
-    bool parseHead(qsizetype headEnd);
-    void readBody();
-    void readChunked();
+    void headParsed();
     void requestComplete();
+    bool isIdle() const;
     void fail(int status, QByteArrayView reason);
     void finishResponse();
     void closeNow();
+    void closeWhenWritten();
+    void discardInput();
     // Tells the handler that a response starts (metrics).
     void reportResponse(int status);
+    void respondInternalError();
     static QByteArray buildHead(int status, const HeaderList &headers, qint64 contentLength, bool chunked);
-    QByteArray statusHead(int status, const HeaderList &headers, qint64 contentLength, bool chunked);
     void finishHead(QByteArray &head) const;
     void writeResponse(QByteArray &head, const QByteArray &body);
     void sendSmall(const QByteArray &data);
 
     HttpServer *m_server;
     QTcpSocket *m_socket;
-    State m_state = State::Idle;
-    QByteArray m_buf;
+    State m_state = State::Reading;
+    HttpRequestParser m_parser;
+    QByteArray m_buf; // read from the socket, not yet given to the parser
     HttpRequest m_request;
-    qint64 m_contentLength = 0;
-    qint64 m_bodyRead = 0;
-    qint64 m_chunkRemaining = 0;
     qint64 m_lastActivity = 0;
     qint64 m_requestStart = 0;
+    qint64 m_lingerUntil = 0;
+    bool m_headSeen = false;
     bool m_responding = false;
     bool m_streaming = false;
     bool m_responseDone = false;
     bool m_closeAfter = false;
+    bool m_lingerOnClose = false;
     bool m_gone = false;
 
     friend class HttpServer;

@@ -48,6 +48,9 @@ public:
         qint64 maxHeaderBytes = 64 * 1024;
         qint64 uploadStallMs = 30'000;
         qint64 idleMs = 120'000;
+        // After a refused request: how long to read and discard what the client still sends before
+        // closing (lingering close); 0 closes at once.
+        qint64 lingerMs = 5'000;
     };
 
     explicit HttpServer(HttpHandler *handler, QObject *parent = nullptr);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "http/httputil.h"
 
+#include <algorithm>
+
 namespace Patchwork::Server
 {
 
@@ -10,34 +12,95 @@ QByteArray removeDotSegments(QByteArrayView input)
     if (!input.startsWith('.') && !input.contains("/.")) {
         return input.toByteArray();
     }
-    QByteArray in = input.toByteArray();
+    // The RFC's loop, on an index into the input instead of removing from its front: each input byte is
+    // looked at a bounded number of times and each output byte removed at most once, so it is linear.
     QByteArray out;
-    out.reserve(in.size());
-    while (!in.isEmpty()) {
+    out.reserve(input.size());
+    const auto dropLastSegment = [&out] {
+        const qsizetype slash = out.lastIndexOf('/');
+        out.truncate(slash < 0 ? 0 : slash);
+    };
+    qsizetype i = 0;
+    while (i < input.size()) {
+        const QByteArrayView in = input.sliced(i);
         if (in.startsWith("../")) {
-            in.remove(0, 3);
-        } else if (in.startsWith("./")) {
-            in.remove(0, 2);
-        } else if (in.startsWith("/./")) {
-            in.remove(0, 2);
+            i += 3;
+        } else if (in.startsWith("./") || in.startsWith("/./")) {
+            i += 2;
         } else if (in == "/.") {
-            in = "/";
-        } else if (in.startsWith("/../") || in == "/..") {
-            in = in.size() == 3 ? QByteArray("/") : in.mid(3);
-            const qsizetype slash = out.lastIndexOf('/');
-            out.truncate(slash < 0 ? 0 : slash);
+            out += '/';
+            break;
+        } else if (in.startsWith("/../")) {
+            i += 3;
+            dropLastSegment();
+        } else if (in == "/..") {
+            dropLastSegment();
+            out += '/';
+            break;
         } else if (in == "." || in == "..") {
-            in.clear();
+            break;
         } else {
-            qsizetype next = in.indexOf('/', in.startsWith('/') ? 1 : 0);
+            qsizetype next = input.indexOf('/', i + (in.front() == '/' ? 1 : 0));
             if (next < 0) {
-                next = in.size();
+                next = input.size();
             }
-            out.append(in.constData(), next);
-            in.remove(0, next);
+            out.append(input.sliced(i, next - i));
+            i = next;
         }
     }
     return out;
+}
+
+namespace
+{
+
+bool isTokenChar(char c)
+{
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
+        return true;
+    }
+    switch (c) {
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '\'':
+    case '*':
+    case '+':
+    case '-':
+    case '.':
+    case '^':
+    case '_':
+    case '`':
+    case '|':
+    case '~':
+        return true;
+    default:
+        return false;
+    }
+}
+
+bool isControlChar(char c)
+{
+    return uchar(c) < 0x20 || c == 0x7f;
+}
+
+} // namespace
+
+bool isHttpToken(QByteArrayView s)
+{
+    return !s.isEmpty() && std::all_of(s.begin(), s.end(), isTokenChar);
+}
+
+bool isHttpFieldValue(QByteArrayView s)
+{
+    return std::none_of(s.begin(), s.end(), [](char c) { return c != '\t' && isControlChar(c); });
+}
+
+bool containsControlChar(QByteArrayView s)
+{
+    return std::any_of(s.begin(), s.end(), isControlChar);
 }
 
 namespace

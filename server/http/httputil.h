@@ -10,8 +10,15 @@
 namespace Patchwork::Server
 {
 
-// RFC 3986 §5.2.4 remove_dot_segments on a raw (still percent-encoded) path.
+// RFC 3986 §5.2.4 remove_dot_segments on a raw (still percent-encoded) path, in linear time.
 QByteArray removeDotSegments(QByteArrayView path);
+
+// An RFC 9110 token (a header name, a method): one or more of the characters it allows.
+bool isHttpToken(QByteArrayView s);
+// A header value as it may be received or sent: no control character except HTAB (so no CR, LF or NUL).
+bool isHttpFieldValue(QByteArrayView s);
+// True when a (percent-decoded) text holds a control character (0x00-0x1F, 0x7F).
+bool containsControlChar(QByteArrayView s);
 
 // A decoded query string; '+' is a space, as browsers and Go's url.Query() read it.
 class QueryParams

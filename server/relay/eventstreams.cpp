@@ -2,18 +2,15 @@
 #include "relay/eventstreams.h"
 
 #include <QTcpSocket>
-#include <QUtf8StringView>
-
-#ifdef Q_OS_UNIX
-#include <sys/socket.h>
-#endif
 
 #include "engine/channelhub.h"
 #include "engine/replaybuffer.h"
 #include "engine/waiter.h"
+#include "http/directwrite.h"
 #include "http/httpconnection.h"
 #include "http/httputil.h"
 #include "http/serverlogging.h"
+#include "protocol/sse.h"
 #include "util/clock.h"
 
 namespace Patchwork::Server
@@ -22,9 +19,6 @@ namespace Patchwork::Server
 namespace
 {
 
-// Sent before replayed events when the id the client resumes from is no longer buffered.
-const QByteArray GAP_EVENT = QByteArrayLiteral("event: gap\ndata: true\n\n");
-const QByteArray KEEPALIVE = QByteArrayLiteral(":keepalive\n\n");
 // Writes at least this large are kept by QIODevice as shared, not copied (QRINGBUFFER_CHUNKSIZE).
 constexpr qsizetype SHARED_WRITE = 4096;
 
@@ -149,7 +143,7 @@ void EventStreams::onAnswered(HttpConnection *c, Waiter *w, const Answer &a)
         if (!c->isResponding()) {
             start(c);
         }
-        if (a.gap && !send(c, w, chunk(GAP_EVENT))) {
+        if (a.gap && !send(c, w, chunk(Sse::GAP_EVENT))) {
             return;
         }
         send(c, w, frameOf(a.message));
@@ -178,27 +172,14 @@ bool EventStreams::send(HttpConnection *c, Waiter *w, const QByteArray &frame)
     // The frame is already a complete chunk of the stream's chunked body, handed to the kernel now: one
     // send() per stream and no wait for the socket notifier.
     QTcpSocket *socket = c->socket();
-#ifdef Q_OS_UNIX
-    // A small frame on a stream that keeps up goes straight to the kernel, as HttpConnection does for
-    // small responses: copying it into Qt's write buffer would make the socket keep a 16 KiB block
-    // for good. What the kernel does not take (or an error) goes through QTcpSocket as usual.
-    if (frame.size() < SHARED_WRITE && socket->bytesToWrite() == 0
-        && socket->state() == QAbstractSocket::ConnectedState) {
-        const ssize_t sent =
-            ::send(int(socket->socketDescriptor()), frame.constData(), size_t(frame.size()), MSG_NOSIGNAL);
-        if (sent == frame.size()) {
-            return true;
-        }
-        if (sent > 0) {
-            socket->write(frame.constData() + sent, frame.size() - sent);
-            socket->flush();
-            return true;
-        }
+    // A small frame on a stream that keeps up goes straight to the kernel (writeDirect): copying it into
+    // Qt's write buffer would make the socket keep a 16 KiB block for good. A large frame is shared with
+    // every other stream, not copied. A write error closes the connection from inside flush().
+    if (frame.size() >= SHARED_WRITE) {
+        socket->write(frame);
+    } else if (writeDirect(socket, frame)) {
+        return true;
     }
-#endif
-    // A large frame is shared with every other stream, not copied. A write error closes the connection
-    // from inside flush().
-    socket->write(frame);
     socket->flush();
     return true;
 }
@@ -235,7 +216,7 @@ void EventStreams::finish(HttpConnection *c, Waiter *w, bool closeAfter)
 const QByteArray &EventStreams::frameOf(const Message &message)
 {
     if (message.id.isEmpty() || message.id != m_frameId) {
-        m_frame = chunk(encodeEvent(message));
+        m_frame = chunk(Sse::encodeMessage(message.id, message.body));
         m_frameId = message.id;
     }
     return m_frame;
@@ -250,7 +231,7 @@ void EventStreams::onClockWoke()
         m_nextKeepalive = -1;
         return;
     }
-    static const QByteArray frame = chunk(KEEPALIVE);
+    static const QByteArray frame = chunk(Sse::KEEPALIVE);
     const QHash<Waiter *, HttpConnection *> streams = m_streams; // a drop changes m_streams
     for (auto it = streams.cbegin(); it != streams.cend(); ++it) {
         if (m_streams.contains(it.key()) && it.value()->isResponding()) {
@@ -262,42 +243,6 @@ void EventStreams::onClockWoke()
 }
 
 // --- framing -----------------------------------------------------------------------------------------
-
-QByteArray EventStreams::encodeEvent(const Message &message)
-{
-    const QByteArray &body = message.body;
-    QByteArray out;
-    out.reserve(body.size() + message.id.size() + 32);
-    if (!message.id.isEmpty()) {
-        out += "id: ";
-        out += message.id;
-        out += '\n';
-    }
-    if (!QUtf8StringView(body).isValidUtf8()) {
-        out += "event: binary\ndata: ";
-        out += body.toBase64();
-        out += "\n\n";
-        return out;
-    }
-    out += "event: message\n";
-    // One data: line per line; the client joins them with LF.
-    qsizetype start = 0;
-    const qsizetype size = body.size();
-    for (qsizetype i = 0; i <= size; ++i) {
-        if (i < size && body.at(i) != '\n' && body.at(i) != '\r') {
-            continue;
-        }
-        out += "data: ";
-        out += QByteArrayView(body).sliced(start, i - start);
-        out += '\n';
-        if (i + 1 < size && body.at(i) == '\r' && body.at(i + 1) == '\n') {
-            ++i;
-        }
-        start = i + 1;
-    }
-    out += '\n';
-    return out;
-}
 
 QByteArray EventStreams::chunk(QByteArrayView data)
 {

@@ -65,10 +65,6 @@ public:
     // Open streams.
     qsizetype count() const;
 
-    // One message as an event: `id:`, `event: message` and a `data:` line per line of the body
-    // (CRLF, CR and LF all end a line), or `event: binary` and the body in base64 when it is not
-    // valid UTF-8; a blank line ends it.
-    static QByteArray encodeEvent(const Message &message);
     // `data` framed as one HTTP/1.1 chunk.
     static QByteArray chunk(QByteArrayView data);
 

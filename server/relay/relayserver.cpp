@@ -22,7 +22,10 @@ const QByteArray CONTENT_TYPE = QByteArrayLiteral("Content-Type");
 const QByteArray TEXT_PLAIN = QByteArrayLiteral("text/plain");
 const QByteArray PATCH_H = QByteArrayLiteral("patch-h-");
 
-// Never carried from a request into a relayed response, whatever Patch-H- says (PROTOCOL §6).
+// Never carried from a request into a relayed response, whatever Patch-H- says (PROTOCOL §6): framing
+// and connection headers, and every Patch-* name, because the headers the server sets (Patch-Id,
+// Patch-Time, Patch-Gap, Patch-Subscribers, Patch-Request-Id, Patch-Method, Patch-Uri, Patch-Status) are
+// the server's alone. Values need no check here: the parser refuses control characters in any header.
 bool isForbiddenHeader(QByteArrayView name)
 {
     static const QByteArrayView forbidden[] = {"Content-Length",
@@ -39,7 +42,13 @@ bool isForbiddenHeader(QByteArrayView name)
             return true;
         }
     }
-    return name.size() >= 15 && name.first(15).compare("Access-Control-", Qt::CaseInsensitive) == 0;
+    static const QByteArrayView forbiddenPrefixes[] = {"Access-Control-", "Patch-"};
+    for (QByteArrayView prefix : forbiddenPrefixes) {
+        if (name.size() >= prefix.size() && name.first(prefix.size()).compare(prefix, Qt::CaseInsensitive) == 0) {
+            return true;
+        }
+    }
+    return false;
 }
 
 void removeHeader(HeaderList &headers, QByteArrayView name)
@@ -226,7 +235,10 @@ void RelayServer::handleRequest(HttpConnection *c)
     const HttpRequest &r = c->request();
     const QByteArray path = QByteArray::fromPercentEncoding(removeDotSegments(r.rawPath));
 
-    if (path == "/") {
+    if (containsControlChar(path)) {
+        // Parts of the path end up in headers (Patch-Uri) and in names the tunnel dials: refused, not encoded.
+        c->respondText(400, "Invalid path: control characters are not allowed");
+    } else if (path == "/") {
         serveIndex(c);
     } else if (path == "/healthz" || path == "/status") {
         c->respondText(200, "OK!");
@@ -616,18 +628,17 @@ void RelayServer::shutdown(int graceMs)
     m_http->stopAccepting();
     m_hub->shutdown();
     m_tunnels->closeAll();
-    QTimer::singleShot(graceMs, this, &RelayServer::stopped);
-    auto *poll = new QTimer(this);
-    connect(poll, &QTimer::timeout, this, &RelayServer::checkStopped);
-    poll->start(50);
-    checkStopped();
+    m_grace.setRemainingTime(graceMs);
+    // Polled: the first check comes one interval later, which gives the last responses a moment to flush.
+    connect(&m_stopPoll, &QTimer::timeout, this, &RelayServer::checkStopped);
+    m_stopPoll.start(50);
 }
 
 void RelayServer::checkStopped()
 {
-    if (m_hub->inFlightCount() == 0) {
-        // Give the last responses a moment to flush, then report.
-        QTimer::singleShot(50, this, &RelayServer::stopped);
+    if (m_hub->inFlightCount() == 0 || m_grace.hasExpired()) {
+        m_stopPoll.stop();
+        Q_EMIT stopped();
     }
 }
 

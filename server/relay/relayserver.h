@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <QDeadlineTimer>
 #include <QHostAddress>
 #include <QObject>
 #include <QPointer>
+#include <QTimer>
 
 #include "engine/channelhub.h"
 #include "http/httpconnection.h"
@@ -62,7 +64,8 @@ public:
     AccessGate *accessGate() const;
 
     // PROTOCOL §14: stop accepting, answer every waiting request with 503, let deliveries in flight
-    // finish (at most `graceMs`), then emit stopped().
+    // finish (at most `graceMs`), then emit stopped(), once. A stopped server stays stopped: Relay
+    // builds a new one to start again.
     void shutdown(int graceMs = 10'000);
 
     void handleRequest(HttpConnection *connection) override;
@@ -97,6 +100,8 @@ private:
     HttpServer *m_http;
     Settings m_settings;
     bool m_stopping = false;
+    QTimer m_stopPoll;
+    QDeadlineTimer m_grace;
     QPointer<AccessGate> m_gate;
     RelayMetrics *m_metrics = nullptr;
     // The response of the pubsub message being fanned out, serialised once.

@@ -3,8 +3,7 @@
 
 #include <utility>
 
-#include <sys/socket.h>
-
+#include "http/directwrite.h"
 #include "http/serverlogging.h"
 #include "util/clock.h"
 #include "util/metrics.h"
@@ -32,20 +31,6 @@ void flushNow(QTcpSocket *socket)
         }
         before = after;
     }
-}
-
-// A small write (handshake answer, control frame) straight to the kernel when nothing is queued: an
-// idle tunnel then never allocates Qt's write buffer (a 32 KiB block that would stay allocated).
-bool sendDirect(QTcpSocket *socket, const QByteArray &data, qsizetype *sent)
-{
-    *sent = 0;
-    if (socket->bytesToWrite() > 0 || socket->state() != QAbstractSocket::ConnectedState) {
-        return false;
-    }
-    const ssize_t n =
-        ::send(int(socket->socketDescriptor()), data.constData(), size_t(data.size()), MSG_NOSIGNAL | MSG_DONTWAIT);
-    *sent = n > 0 ? qsizetype(n) : 0;
-    return n == data.size();
 }
 
 qint64 earliest(qint64 a, qint64 b)
@@ -100,11 +85,9 @@ qint64 TunnelBridge::bufferedBytes() const
 
 void TunnelBridge::writeSmall(QTcpSocket *socket, const QByteArray &data)
 {
-    qsizetype sent = 0;
-    if (!sendDirect(socket, data, &sent)) {
-        // The rest (or an error) goes through Qt, which keeps the order and reports failures.
-        socket->write(data.constData() + sent, data.size() - sent);
-    }
+    // A small write (handshake answer, control frame) straight to the kernel when nothing is queued: an
+    // idle tunnel then never allocates Qt's write buffer (a 32 KiB block that would stay allocated).
+    writeDirect(socket, data);
 }
 
 QString TunnelBridge::targetName() const

@@ -449,10 +449,9 @@ void ChannelHub::publish(Waiter *producer)
     // (it did not drop the stream while handling it); nobody waits for the stream's socket to drain.
     for (Waiter *s : std::as_const(streams)) {
         if (s->m_state != Waiter::State::Waiting) {
-            continue; // left while the message was handed to others
+            continue; // abandoned while the message was handed to others
         }
-        s->answer(a);
-        if (s->m_state == Waiter::State::Waiting) {
+        if (s->answer(a) && s->m_state == Waiter::State::Waiting) {
             ++d->ok;
         }
     }
@@ -516,11 +515,10 @@ void ChannelHub::replayToStream(Waiter *w, const ReplaySince &since)
     a.kind = Answer::Kind::Message;
     a.gap = match.gap;
     for (const Message &m : match.messages) {
-        if (w->m_state != Waiter::State::Waiting) {
-            return; // the stream was dropped or timed out meanwhile
-        }
         a.message = m;
-        w->answer(a);
+        if (!w->answer(a) || w->m_state != Waiter::State::Waiting) {
+            return; // the stream was dropped, abandoned or timed out meanwhile
+        }
         a.gap = false;
     }
 }

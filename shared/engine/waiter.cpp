@@ -16,6 +16,9 @@ Waiter::Waiter(Role role, const QByteArray &key, QObject *parent)
 
 Waiter::~Waiter()
 {
+    for (AnswerFrame *frame = m_answering; frame; frame = frame->outer) {
+        frame->alive = false;
+    }
     if (m_hub && (m_state == State::Waiting || m_state == State::InFlight || m_state == State::AwaitingReply)) {
         m_hub->onAbandoned(this);
     }
@@ -112,9 +115,16 @@ bool Waiter::isAnswered() const
     return m_state == State::Answered;
 }
 
-void Waiter::answer(const Answer &answer)
+bool Waiter::answer(const Answer &answer)
 {
+    AnswerFrame frame{true, m_answering};
+    m_answering = &frame;
     Q_EMIT answered(answer);
+    if (!frame.alive) {
+        return false;
+    }
+    m_answering = frame.outer;
+    return true;
 }
 
 } // namespace Patchwork

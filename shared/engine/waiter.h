@@ -44,7 +44,8 @@ struct Answer
 // One waiting party: a request the front end keeps open until the engine answers it. The front end
 // creates it, hands it to ChannelHub::submit(), and reports back: delivered() once the socket drained a
 // Message answer completely, or destroys the waiter when its client left (the engine then re-queues,
-// withdraws or forgets what the party was involved in).
+// withdraws or forgets what the party was involved in). The front end may destroy the waiter inside its
+// answered() signal (only that waiter): the engine never touches a waiter whose answer() returned false.
 class Waiter final : public QObject
 {
     Q_OBJECT
@@ -125,7 +126,8 @@ private:
         Switch
     };
 
-    void answer(const Answer &answer);
+    // Emits answered(); false when a receiver destroyed this waiter meanwhile.
+    bool answer(const Answer &answer);
 
     QPointer<ChannelHub> m_hub;
     Role m_role;
@@ -157,6 +159,13 @@ private:
     std::shared_ptr<Delivery> m_delivery;
     // A requester's internal double-clutch consumer, or that consumer's requester.
     Waiter *m_partner = nullptr;
+    // The answer() calls under way (nested ones included), told by the destructor that it ran.
+    struct AnswerFrame
+    {
+        bool alive = true;
+        AnswerFrame *outer = nullptr;
+    };
+    AnswerFrame *m_answering = nullptr;
 };
 
 } // namespace Patchwork

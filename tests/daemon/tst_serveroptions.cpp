@@ -93,6 +93,9 @@ QVariant field(const ServerOptions &o, const QString &name)
     if (name == u"idleTimeoutMs") {
         return num(o.idleTimeoutMs);
     }
+    if (name == u"lingerTimeoutMs") {
+        return num(o.lingerTimeoutMs);
+    }
     if (name == u"replyTimeoutMs") {
         return num(o.replyTimeoutMs);
     }
@@ -211,6 +214,7 @@ void TestServerOptions::defaults()
     QCOMPARE(o->maxWaitMs, 0);
     QCOMPARE(o->uploadStallTimeoutMs, 30'000);
     QCOMPARE(o->idleTimeoutMs, 120'000);
+    QCOMPARE(o->lingerTimeoutMs, 5'000);
     QCOMPARE(o->replyTimeoutMs, 60'000);
     QCOMPARE(o->switchTimeoutMs, 30'000);
     QCOMPARE(o->replayCount, 100);
@@ -294,6 +298,9 @@ void TestServerOptions::values_data()
                                 << num(30'000);
     QTest::addRow("duration m") << QStringList{u"--idle-timeout"_s, u"5m"_s} << noEnv << u"idleTimeoutMs"_s
                                 << num(300'000);
+    QTest::addRow("linger off") << QStringList{u"--linger-timeout=0"_s} << noEnv << u"lingerTimeoutMs"_s << num(0);
+    QTest::addRow("linger env") << QStringList() << QStringList{u"PATCHWORK_LINGER_TIMEOUT=2"_s}
+                                << u"lingerTimeoutMs"_s << num(2000);
     QTest::addRow("duration h") << QStringList{u"--replay-age"_s, u"12h"_s} << noEnv << u"replayAgeMs"_s
                                 << num(qint64(12) * 3600 * 1000);
     QTest::addRow("duration h m") << QStringList{u"--replay-age"_s, u"1h30m"_s} << noEnv << u"replayAgeMs"_s

@@ -3,8 +3,16 @@
 #include <QSignalSpy>
 #include <QTest>
 
+#include <future>
 #include <memory>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "http/httpconnection.h"
+#include "http/httpserver.h"
 #include "relay/relayserver.h"
 #include "testhttpclient.h"
 #include "testutil.h"
@@ -13,6 +21,42 @@
 using namespace Patchwork;
 using namespace Patchwork::Server;
 using namespace Patchwork::Test;
+
+namespace
+{
+
+// A blocking client on its own thread: sends `head` and `bodySize` bytes, then reads until the server
+// closes. A send error ends the request, as in curl: the result is then empty.
+QByteArray blockingUpload(quint16 port, QByteArray head, qsizetype bodySize)
+{
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    timeval timeout{10, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+    QByteArray answer;
+    if (::connect(fd, reinterpret_cast<const sockaddr *>(&addr), sizeof addr) == 0) {
+        const QByteArray block(64 * 1024, 'x');
+        bool ok = ::send(fd, head.constData(), size_t(head.size()), MSG_NOSIGNAL) == head.size();
+        for (qsizetype sent = 0; ok && sent < bodySize; sent += block.size()) {
+            ok = ::send(fd, block.constData(), size_t(block.size()), MSG_NOSIGNAL) == block.size();
+        }
+        char buf[4096];
+        for (ssize_t n = 1; ok && n > 0;) {
+            n = ::recv(fd, buf, sizeof buf, 0);
+            if (n > 0) {
+                answer.append(buf, n);
+            }
+        }
+    }
+    ::close(fd);
+    return answer;
+}
+
+} // namespace
 
 class TestRelayServer final : public QObject
 {
@@ -242,7 +286,10 @@ private Q_SLOTS:
         TestHttpClient producer(m_port);
         producer.post("/public/queue/big", big);
         QTRY_COMPARE_WITH_TIMEOUT(m_relay->hub()->inFlightCount(), 1, timeoutMs(10000));
-        QTest::qWait(200);
+        // A barrier: once a later request was answered, a 200 written to the producer when the transfer
+        // started would be in its socket too.
+        verifyStillServing();
+        producer.socket()->waitForReadyRead(0);
         QVERIFY(!producer.hasResponse());
         stuck->abort();
         stuck.reset();
@@ -571,23 +618,36 @@ private Q_SLOTS:
         QTest::addRow("garbage") << QByteArray("HELLO\r\n\r\n") << 400;
         QTest::addRow("no version") << QByteArray("GET /healthz\r\n\r\n") << 400;
         QTest::addRow("bad version") << QByteArray("GET / HTTP/2.0\r\n\r\n") << 505;
-        QTest::addRow("bad method") << QByteArray("G(T / HTTP/1.1\r\n\r\n") << 400;
-        QTest::addRow("relative target") << QByteArray("GET healthz HTTP/1.1\r\n\r\n") << 400;
-        QTest::addRow("bad header") << QByteArray("GET / HTTP/1.1\r\nNoColon\r\n\r\n") << 400;
-        QTest::addRow("space in name") << QByteArray("GET / HTTP/1.1\r\nBad Name: x\r\n\r\n") << 400;
-        QTest::addRow("folding") << QByteArray("GET / HTTP/1.1\r\nA: b\r\n c\r\n\r\n") << 400;
-        QTest::addRow("bad length") << QByteArray("POST /public/x HTTP/1.1\r\nContent-Length: 1x\r\n\r\n") << 400;
-        QTest::addRow("two lengths") << QByteArray(
-            "POST /public/x HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n")
-                                     << 400;
+        QTest::addRow("bad method") << QByteArray("G(T / HTTP/1.1\r\nHost: x\r\n\r\n") << 400;
+        QTest::addRow("relative target") << QByteArray("GET healthz HTTP/1.1\r\nHost: x\r\n\r\n") << 400;
+        QTest::addRow("bad header") << QByteArray("GET / HTTP/1.1\r\nHost: x\r\nNoColon\r\n\r\n") << 400;
+        QTest::addRow("space in name") << QByteArray("GET / HTTP/1.1\r\nHost: x\r\nBad Name: x\r\n\r\n") << 400;
+        QTest::addRow("folding") << QByteArray("GET / HTTP/1.1\r\nHost: x\r\nA: b\r\n c\r\n\r\n") << 400;
+        const QByteArray post = "POST /public/x HTTP/1.1\r\nHost: x\r\n";
+        QTest::addRow("bad length") << QByteArray(post + "Content-Length: 1x\r\n\r\n") << 400;
+        QTest::addRow("two lengths") << QByteArray(post + "Content-Length: 1\r\nContent-Length: 2\r\n\r\n") << 400;
         QTest::addRow("length and chunked")
-            << QByteArray("POST /public/x HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n") << 400;
-        QTest::addRow("gzip encoding") << QByteArray("POST /public/x HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n")
-                                       << 501;
-        QTest::addRow("bad chunk") << QByteArray("POST /public/x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")
-                                   << 400;
+            << QByteArray(post + "Content-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n") << 400;
+        QTest::addRow("gzip encoding") << QByteArray(post + "Transfer-Encoding: gzip\r\n\r\n") << 501;
+        QTest::addRow("bad chunk") << QByteArray(post + "Transfer-Encoding: chunked\r\n\r\nzz\r\n") << 400;
         QTest::addRow("huge headers") << QByteArray("GET / HTTP/1.1\r\nX: " + QByteArray(100 * 1024, 'a') + "\r\n\r\n")
                                       << 431;
+        // RFC 9112 strictness (issue 8 item 8): an LF-only empty line ends nothing, it is refused.
+        QTest::addRow("LF-only empty line")
+            << QByteArray("GET /healthz HTTP/1.1\r\nHost: x\r\n\nGET /public/queue/smuggled HTTP/1.1\r\nHost: x\r\n\r\n")
+            << 400;
+        QTest::addRow("LF line ends") << QByteArray("GET /healthz HTTP/1.1\nHost: x\n\n") << 400;
+        QTest::addRow("no host") << QByteArray("GET /healthz HTTP/1.1\r\n\r\n") << 400;
+        QTest::addRow("two hosts") << QByteArray("GET /healthz HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n") << 400;
+        QTest::addRow("space before chunk size")
+            << QByteArray(post + "Transfer-Encoding: chunked\r\n\r\n 1\r\nx\r\n0\r\n\r\n") << 400;
+        QTest::addRow("space after chunk size")
+            << QByteArray(post + "Transfer-Encoding: chunked\r\n\r\n1 \r\nx\r\n0\r\n\r\n") << 400;
+        QTest::addRow("length with VT") << QByteArray(post + "Content-Length: 1\v\r\n\r\nx") << 400;
+        QTest::addRow("NUL in a passthrough header")
+            << QByteArray(post + "Content-Length: 1\r\nPatch-H-X: a" + QByteArray(1, '\0') + "b\r\n\r\nx") << 400;
+        QTest::addRow("control char in User-Agent")
+            << QByteArray(post + "Content-Length: 1\r\nUser-Agent: a\x01\r\n\r\nx") << 400;
     }
     void badRequests()
     {
@@ -617,6 +677,148 @@ private Q_SLOTS:
         QCOMPARE(c.takeResponse().status, 413);
         QVERIFY(c.waitForDisconnected());
         verifyStillServing();
+    }
+
+    // Issue 8 item 9: a client still sending when its upload is refused must read the whole answer: the
+    // server shuts down its side and drains instead of resetting the connection. The client behaves as
+    // curl does: it sends the whole body, gives up on a send error, and reads the answer afterwards.
+    void refusedUploadSeesTheAnswer()
+    {
+        cleanup();
+        RelayServer::Settings s;
+        s.limits.maxBody = 64 * 1024;
+        startServer(s);
+        for (int i = 0; i < 20; ++i) {
+            const QByteArray head = i % 2 ? QByteArray("POST /public/queue/big HTTP/1.1\r\nHost: x\r\n"
+                                                       "Transfer-Encoding: chunked\r\n\r\n2000000\r\n")
+                                          : QByteArray("POST /public/queue/big HTTP/1.1\r\nHost: x\r\n"
+                                                       "Content-Length: 33554432\r\n\r\n");
+            auto client = std::async(std::launch::async, blockingUpload, m_port, head, 32 * 1024 * 1024);
+            QTRY_VERIFY_WITH_TIMEOUT(client.wait_for(std::chrono::seconds(0)) == std::future_status::ready,
+                                     timeoutMs(20000));
+            const QByteArray answer = client.get();
+            QVERIFY2(answer.startsWith("HTTP/1.1 413 "), QByteArray(QByteArray::number(i) + ": " + answer).constData());
+            QVERIFY(answer.endsWith("\r\n\r\nPayload too large (limit 65536 bytes)\n"));
+        }
+        QTRY_COMPARE_WITH_TIMEOUT(m_relay->httpServer()->connectionCount(), 0, timeoutMs(5000));
+        verifyStillServing();
+    }
+
+    // Issue 8 item 2: a percent-decoded CR LF in a request id must not split the responder's response.
+    void headerInjectionRefused()
+    {
+        TestHttpClient responder(m_port);
+        responder.get("/public/res/api");
+        QVERIFY(waitWaiting(Waiter::Role::Responder, 1));
+        const QByteArray attack = "/public/req/api/%0d%0aSet-Cookie:x%0d%0a%0d%0aHTTP/1.1%20200%20OK%0d%0a"
+                                  "Content-Length:%200%0d%0a%0d%0a";
+        for (const QByteArray &target : {attack, QByteArray("/public/queue/a%00b"), QByteArray("/p/a%7fb"),
+                                         QByteArray("/huproxy/u/127.0.0.1%00.example.com/22")}) {
+            const TestResponse r = get(target);
+            QCOMPARE(r.status, 400);
+            QCOMPARE(r.body, QByteArray("Invalid path: control characters are not allowed\n"));
+        }
+        QCOMPARE(m_relay->hub()->waitingCount(Waiter::Role::Requester), 0);
+        // The responder got nothing from it and serves the next clean request.
+        TestHttpClient requester(m_port);
+        requester.get("/public/req/api/fine%20x?q=%0d%0a");
+        QVERIFY(responder.waitForResponse());
+        const TestResponse req = responder.takeResponse();
+        QCOMPARE(req.header("Patch-Uri"), QByteArray("/api/fine x?q=%0d%0a"));
+        QVERIFY(req.header("Set-Cookie").isEmpty());
+        QVERIFY(!responder.hasResponse());
+    }
+
+    // Issue 8 item 2: the response builder itself never writes a header that could end a line.
+    void invalidResponseHeaderNeverWritten()
+    {
+        struct BadHandler final : HttpHandler
+        {
+            void handleRequest(HttpConnection *c) override
+            {
+                if (c->request().rawPath == "/name") {
+                    c->respond(200, {{"Bad Name", "v"}}, "body");
+                } else if (c->request().rawPath == "/stream") {
+                    c->startStream(200, {{"X-Bad", QByteArray("a\0b", 3)}});
+                    c->writeChunk("never");
+                } else {
+                    c->respond(200, {{"X-Bad", "a\r\nSet-Cookie: x"}}, "body");
+                }
+            }
+        } handler;
+        HttpServer server(&handler);
+        QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+        for (QByteArrayView path : {"/value", "/name", "/stream"}) {
+            const TestResponse r = fetch(server.serverPort(), "GET", path);
+            QCOMPARE(r.status, 500);
+            QCOMPARE(r.body, QByteArray("Internal server error: invalid response header\n"));
+            QVERIFY(r.header("Set-Cookie").isEmpty());
+            QVERIFY(r.header("X-Bad").isEmpty());
+        }
+        const PreparedResponse p = HttpConnection::prepare(200, {{"X", "a\nb"}}, "x");
+        QVERIFY(p.full.startsWith("HTTP/1.1 500 "));
+        QVERIFY(!p.full.contains("a\nb"));
+    }
+
+    // Issue 8 item 7: headers the server sets are never taken from a producer's Patch-H-*.
+    void serverHeadersNeverForged()
+    {
+        const HeaderList forged = {{"Patch-H-Patch-Id", "forged"},
+                                   {"Patch-H-Patch-Time", "12345"},
+                                   {"Patch-H-Patch-Request-Id", "forged"},
+                                   {"Patch-H-Patch-Method", "DELETE"},
+                                   {"Patch-H-Patch-Gap", "true"},
+                                   {"Patch-H-Patch-Uri", "/forged"},
+                                   {"Patch-H-patch-subscribers", "99"},
+                                   {"Patch-H-Patch-Status", "500"},
+                                   {"Patch-H-Patch-H-X", "nested"},
+                                   {"Patch-H-X-Ok", "yes"}};
+        const auto verifyNotForged = [](const TestResponse &r) {
+            for (const auto &h : r.headers) {
+                QVERIFY2(h.second != "forged" && h.second != "DELETE" && h.second != "/forged" && h.second != "99"
+                             && h.second != "nested" && h.second != "12345",
+                         h.first.constData());
+            }
+            QCOMPARE(r.headerValues("Patch-Gap").size(), 0);
+            QCOMPARE(r.headerValues("Patch-Status").size(), 0);
+            QCOMPARE(r.header("X-Ok"), QByteArray("yes"));
+        };
+        // pubsub: the subscriber and the publisher
+        TestHttpClient subscriber(m_port);
+        subscriber.get("/public/pubsub/forge");
+        QVERIFY(waitWaiting(Waiter::Role::Consumer, 1));
+        const TestResponse published = fetch(m_port, "POST", "/public/pubsub/forge", "m", forged);
+        QCOMPARE(published.status, 200);
+        QCOMPARE(published.headerValues("Patch-Subscribers"), QList<QByteArray>{"1"});
+        QVERIFY(subscriber.waitForResponse());
+        const TestResponse message = subscriber.takeResponse();
+        verifyNotForged(message);
+        QCOMPARE(message.headerValues("Patch-Id").size(), 1);
+        QCOMPARE(message.headerValues("Patch-Time").size(), 1);
+        QCOMPARE(message.headerValues("Patch-Uri"), QList<QByteArray>{"/public/pubsub/forge"});
+        QCOMPARE(message.headerValues("Patch-Method").size(), 0);
+        QCOMPARE(message.headerValues("Patch-Request-Id").size(), 0);
+        // request/response: the responder, then the requester with a forged reply
+        TestHttpClient responder(m_port);
+        responder.get("/public/res/forge");
+        QVERIFY(waitWaiting(Waiter::Role::Responder, 1));
+        TestHttpClient requester(m_port);
+        requester.send(TestHttpClient::request("POST", "/public/req/forge", "q", forged));
+        QVERIFY(responder.waitForResponse());
+        const TestResponse request = responder.takeResponse();
+        verifyNotForged(request);
+        QCOMPARE(request.headerValues("Patch-Method"), QList<QByteArray>{"POST"});
+        QCOMPARE(request.headerValues("Patch-Uri"), QList<QByteArray>{"/forge"});
+        QCOMPARE(request.headerValues("Patch-Request-Id").size(), 1);
+        QCOMPARE(request.headerValues("Patch-Id").size(), 0);
+        const QByteArray id = request.header("Patch-Request-Id");
+        QCOMPARE(fetch(m_port, "POST", QByteArray("/public/res/forge?reply=" + id), "a", forged).status, 200);
+        QVERIFY(requester.waitForResponse());
+        const TestResponse reply = requester.takeResponse();
+        QCOMPARE(reply.status, 200);
+        verifyNotForged(reply);
+        QCOMPARE(reply.headerValues("Patch-Id").size(), 0);
+        QCOMPARE(reply.headerValues("Patch-Request-Id").size(), 0);
     }
 
     void keepAliveAndPipelining()
@@ -682,10 +884,45 @@ private Q_SLOTS:
             QCOMPARE(r.body, QByteArray("Server shutting down\n"));
         }
         QVERIFY(stopped.wait(timeoutMs(3000)));
-        // No longer accepting.
+        // No longer accepting: the listening socket is closed, so a connection is refused.
         QTcpSocket late;
         late.connectToHost(QHostAddress::LocalHost, m_port);
-        QVERIFY(!late.waitForConnected(500) || !late.waitForReadyRead(500));
+        QVERIFY(!late.waitForConnected(timeoutMs(5000)));
+        QCOMPARE(late.error(), QAbstractSocket::ConnectionRefusedError);
+    }
+
+    // stopped() comes once, also when nothing was in flight, and a second shutdown() does nothing.
+    void stoppedOnce()
+    {
+        QSignalSpy stopped(m_relay.get(), &RelayServer::stopped);
+        m_relay->shutdown(5000);
+        QVERIFY(stopped.wait(timeoutMs(3000)));
+        m_relay->shutdown(5000);
+        // Nothing can be awaited here: stopped() must not come again (it came every 50 ms before).
+        QVERIFY(!stopped.wait(300));
+        QCOMPARE(stopped.size(), 1);
+    }
+
+    // The grace period ends the wait for a delivery that never drains.
+    void stoppedAfterGrace()
+    {
+        const QByteArray big(32 * 1024 * 1024, 'z');
+        TestHttpClient stuck(m_port);
+        stuck.socket()->setReadBufferSize(1024);
+        disconnect(stuck.socket(), nullptr, &stuck, nullptr); // never reads
+        stuck.get("/public/queue/grace");
+        QVERIFY(waitWaiting(Waiter::Role::Consumer, 1));
+        TestHttpClient producer(m_port);
+        producer.post("/public/queue/grace", big);
+        QTRY_COMPARE_WITH_TIMEOUT(m_relay->hub()->inFlightCount(), 1, timeoutMs(10000));
+        QSignalSpy stopped(m_relay.get(), &RelayServer::stopped);
+        QElapsedTimer t;
+        t.start();
+        m_relay->shutdown(300);
+        QVERIFY(stopped.wait(timeoutMs(5000)));
+        QVERIFY(t.elapsed() >= 300);
+        QCOMPARE(m_relay->hub()->inFlightCount(), 1);
+        QCOMPARE(stopped.size(), 1);
     }
 };
 

@@ -417,7 +417,7 @@ private Q_SLOTS:
         leaver.post("/u/dave/jobs", "never", bearer("dave-token"));
         QTRY_COMPARE_WITH_TIMEOUT(deferred.pending(), 9, timeoutMs(5000)); // four channel requests twice, one admin
         leaver.abort();
-        QTest::qWait(50);
+        QTRY_COMPARE_WITH_TIMEOUT(m_f->relay->httpServer()->connectionCount(), 4, timeoutMs(5000));
         QVERIFY(!consumer.hasResponse() && !producer.hasResponse() && !intruder.hasResponse());
 
         auto config = UserConfig::parse(

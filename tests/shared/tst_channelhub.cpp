@@ -394,6 +394,9 @@ private Q_SLOTS:
     void streamSkipsQueueMessages();
     void streamDroppedWhileHandlingEvent();
     void streamDroppedDuringReplay();
+    void streamDeletedInAnsweredDuringFanOut();
+    void streamDeletedInAnsweredDuringReplay();
+    void consumersDeletedInAnswered();
     void streamLeaves();
     void streamTimeout();
     void streamShutdown();
@@ -2444,6 +2447,68 @@ void TestChannelHub::streamDroppedDuringReplay()
     QCOMPARE(Relay::bodies(s), QByteArrayList{"m1"_ba});
     QCOMPARE(r.hub.streamCount(), 0);
     QCOMPARE(r.state(), "channels=1 consumers=0 producers=0 requesters=0 responders=0 inFlight=0"_ba);
+}
+
+// waiter.h allows the front end to destroy a waiter inside answered(): the engine must not touch it
+// afterwards (ASan reports the use after free this once was).
+void TestChannelHub::streamDeletedInAnsweredDuringFanOut()
+{
+    Relay r;
+    const QByteArray key = "public/pubsub/gone"_ba;
+    Party *gone = r.stream(key);
+    Party *stays = r.stream(key);
+    QObject::connect(
+        gone->waiter.get(), &Waiter::answered, gone->waiter.get(), [gone](const Answer &) { gone->waiter.reset(); });
+    Party *p = r.publisher(key, msg("one"_ba));
+    QCOMPARE(p->last().subscribers, 1);
+    QCOMPARE(Relay::bodies(gone), QByteArrayList{"one"_ba});
+    QCOMPARE(Relay::bodies(stays), QByteArrayList{"one"_ba});
+    QCOMPARE(r.hub.streamCount(), 1);
+    QCOMPARE(r.publisher(key, msg("two"_ba))->last().subscribers, 1);
+    stays->leave();
+    QCOMPARE(r.state(), IDLE);
+}
+
+void TestChannelHub::streamDeletedInAnsweredDuringReplay()
+{
+    Relay r({}, true);
+    const QByteArray key = "public/pubsub/replaygone"_ba;
+    publishSeries(r, key, 3);
+    auto w = std::make_unique<Waiter>(Role::Consumer, key);
+    w->setStreaming(true);
+    w->setSince(parseSince("all"));
+    Waiter *raw = w.get();
+    Party *s = nullptr;
+    QObject::connect(raw, &Waiter::answered, raw, [&s](const Answer &) { s->waiter.reset(); });
+    // submit() connects its recorder after this slot: record through the party it returns.
+    r.parties.push_back(std::make_unique<Party>());
+    s = r.parties.back().get();
+    s->waiter = std::move(w);
+    r.hub.submit(raw);
+    QVERIFY(!s->waiter);
+    QCOMPARE(r.hub.streamCount(), 0);
+    QCOMPARE(r.state(), "channels=1 consumers=0 producers=0 requesters=0 responders=0 inFlight=0"_ba);
+}
+
+void TestChannelHub::consumersDeletedInAnswered()
+{
+    Relay r;
+    const QByteArray key = "public/pubsub/many"_ba;
+    QList<Party *> consumers;
+    for (int i = 0; i < 3; ++i) {
+        Party *c = r.consumer(key);
+        QObject::connect(
+            c->waiter.get(), &Waiter::answered, c->waiter.get(), [c](const Answer &) { c->waiter.reset(); });
+        consumers.append(c);
+    }
+    Party *p = r.publisher(key, msg("x"_ba));
+    // Every consumer left before its answer drained: none counts as a receiver.
+    QCOMPARE(p->kinds(), "Done"_ba);
+    QCOMPARE(p->last().subscribers, 0);
+    for (Party *c : std::as_const(consumers)) {
+        QCOMPARE(Relay::bodies(c), QByteArrayList{"x"_ba});
+    }
+    QCOMPARE(r.state(), IDLE);
 }
 
 void TestChannelHub::streamLeaves()

@@ -135,8 +135,12 @@ void TestDirectoryConfigSource::lookupIsSynchronousAndParsedOnce()
     QCOMPARE(first.state, ConfigLookup::State::Found);
     // The same parsed object: nothing is parsed per request.
     QCOMPARE(first.config.get(), second.config.get());
-    // Polling an unchanged file does not re-parse it either.
-    QTest::qWait(Patchwork::Test::timeoutMs(1300));
+    // Polling an unchanged file does not re-parse it either: once a poll saw a new file, alice's is
+    // still the same object.
+    source.setWatching(false);
+    source.setPollInterval(20);
+    QVERIFY(writeConfig(u"bob"_s, configWithToken("b")));
+    QTRY_VERIFY_WITH_TIMEOUT(hasToken(source, u"bob"_s, "b"), Patchwork::Test::timeoutMs(CHANGE_DEADLINE_MS));
     QCOMPARE(lookupNow(source, u"alice"_s).config.get(), first.config.get());
 }
 

@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <QByteArray>
+
+#include "http/httprequest.h"
+
+namespace Patchwork::Server
+{
+
+// An incremental HTTP/1.1 request parser (RFC 9112), without sockets: feed() it the bytes of a
+// connection as they arrive. It stops right after the head (so the caller can answer
+// `Expect: 100-continue` or refuse before the body is read), after a complete request, and on the
+// first error, which carries the status and one-line reason to answer with; the connection then closes.
+//
+// Strict where a lenient reading could differ from a front proxy's: every line ends in CRLF (a bare LF
+// or CR is an error), HTTP/1.1 needs exactly one Host, Content-Length is digits only, header values hold
+// no control character but HTAB, and a chunk size line is hex digits optionally followed by `;` and an
+// extension. The body is kept in the request; a Content-Length body is reserved at once (address
+// space only) and may be filled without a copy through bodyTail()/bodyWritten().
+class HttpRequestParser final
+{
+public:
+    struct Limits
+    {
+        qint64 maxBody = 64 * 1024 * 1024;
+        qint64 maxHeaderBytes = 64 * 1024;
+    };
+
+    enum class State
+    {
+        Idle, // nothing of a request yet (empty CRLF lines before one are skipped)
+        Head,
+        Body,
+        Complete,
+        Error
+    };
+
+    explicit HttpRequestParser(const Limits &limits);
+
+    void setLimits(const Limits &limits);
+
+    // Consumes bytes up to the end of the head, the end of the request or an error, whichever comes
+    // first; returns how many it took. Bytes past a complete request belong to the next one.
+    qsizetype feed(const char *data, qsizetype size);
+    qsizetype feed(QByteArrayView data)
+    {
+        return feed(data.data(), data.size());
+    }
+
+    State state() const
+    {
+        return m_state;
+    }
+    // The head is parsed: request() holds method, target and headers (state Body or Complete).
+    bool isHeadComplete() const
+    {
+        return m_state == State::Body || m_state == State::Complete;
+    }
+    // The status (400, 413, 431, 501, 505) and reason of the error.
+    int errorStatus() const
+    {
+        return m_errorStatus;
+    }
+    const QByteArray &errorReason() const
+    {
+        return m_errorReason;
+    }
+    // The client asked for `100 Continue` before sending the body it announced.
+    bool expectsContinue() const
+    {
+        return m_expectContinue;
+    }
+
+    const HttpRequest &request() const
+    {
+        return m_request;
+    }
+    // Hands out the complete request and gets ready for the next one on the same connection.
+    HttpRequest takeRequest();
+
+    // While a Content-Length body is read: how many bytes are still missing and where they go. Write up
+    // to that many at bodyTail(), then report them with bodyWritten().
+    qint64 bodyRemaining() const;
+    char *bodyTail();
+    void bodyWritten(qint64 n);
+
+private:
+    enum class Chunk
+    {
+        None,
+        Size,
+        Data,
+        DataEnd,
+        Trailer
+    };
+
+    qsizetype feedIdle(const char *data, qsizetype size);
+    qsizetype feedHead(const char *data, qsizetype size);
+    qsizetype feedChunked(const char *data, qsizetype size);
+    bool parseHead(QByteArrayView head);
+    bool chunkLine(QByteArrayView line);
+    qsizetype fail(int status, QByteArrayView reason);
+    void finishBody();
+
+    Limits m_limits;
+    State m_state = State::Idle;
+    Chunk m_chunk = Chunk::None;
+    HttpRequest m_request;
+    QByteArray m_head; // a head (or chunk line) split over several feed() calls
+    qsizetype m_lineStart = 0; // offset of the current line in the head
+    qsizetype m_trailerBytes = 0;
+    qint64 m_contentLength = 0;
+    qint64 m_bodyRead = 0;
+    qint64 m_chunkRemaining = 0;
+    int m_errorStatus = 0;
+    QByteArray m_errorReason;
+    bool m_idleCr = false;
+    bool m_expectContinue = false;
+};
+
+} // namespace Patchwork::Server

@@ -1,0 +1,4 @@
+// SPDX-License-Identifier: MIT
+#include "client/clientlogging.h"
+
+Q_LOGGING_CATEGORY(lcClient, "patchwork.client", QtInfoMsg)
