@@ -14,8 +14,8 @@ bool writeDirect(QTcpSocket *socket, const QByteArray &data)
 {
 #ifdef Q_OS_UNIX
     if (socket->bytesToWrite() == 0 && socket->state() == QAbstractSocket::ConnectedState) {
-        const ssize_t sent = ::send(int(socket->socketDescriptor()), data.constData(), size_t(data.size()),
-                                    MSG_NOSIGNAL | MSG_DONTWAIT);
+        const ssize_t sent =
+            ::send(int(socket->socketDescriptor()), data.constData(), size_t(data.size()), MSG_NOSIGNAL | MSG_DONTWAIT);
         if (sent == data.size()) {
             return true;
         }

@@ -270,8 +270,8 @@ PreparedResponse HttpConnection::prepare(int status, const HeaderList &headers, 
     PreparedResponse p;
     p.head = buildHead(status, headers, body.size(), false);
     if (p.head.isEmpty()) {
-        return prepare(500, {{QByteArrayLiteral("Content-Type"), QByteArrayLiteral("text/plain; charset=utf-8")}},
-                       INTERNAL_ERROR);
+        return prepare(
+            500, {{QByteArrayLiteral("Content-Type"), QByteArrayLiteral("text/plain; charset=utf-8")}}, INTERNAL_ERROR);
     }
     p.body = body;
     if (body.size() <= SMALL_BODY) {

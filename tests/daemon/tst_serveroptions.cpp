@@ -299,8 +299,8 @@ void TestServerOptions::values_data()
     QTest::addRow("duration m") << QStringList{u"--idle-timeout"_s, u"5m"_s} << noEnv << u"idleTimeoutMs"_s
                                 << num(300'000);
     QTest::addRow("linger off") << QStringList{u"--linger-timeout=0"_s} << noEnv << u"lingerTimeoutMs"_s << num(0);
-    QTest::addRow("linger env") << QStringList() << QStringList{u"PATCHWORK_LINGER_TIMEOUT=2"_s}
-                                << u"lingerTimeoutMs"_s << num(2000);
+    QTest::addRow("linger env") << QStringList() << QStringList{u"PATCHWORK_LINGER_TIMEOUT=2"_s} << u"lingerTimeoutMs"_s
+                                << num(2000);
     QTest::addRow("duration h") << QStringList{u"--replay-age"_s, u"12h"_s} << noEnv << u"replayAgeMs"_s
                                 << num(qint64(12) * 3600 * 1000);
     QTest::addRow("duration h m") << QStringList{u"--replay-age"_s, u"1h30m"_s} << noEnv << u"replayAgeMs"_s

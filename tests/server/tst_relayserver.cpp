@@ -633,9 +633,9 @@ private Q_SLOTS:
         QTest::addRow("huge headers") << QByteArray("GET / HTTP/1.1\r\nX: " + QByteArray(100 * 1024, 'a') + "\r\n\r\n")
                                       << 431;
         // RFC 9112 strictness (issue 8 item 8): an LF-only empty line ends nothing, it is refused.
-        QTest::addRow("LF-only empty line")
-            << QByteArray("GET /healthz HTTP/1.1\r\nHost: x\r\n\nGET /public/queue/smuggled HTTP/1.1\r\nHost: x\r\n\r\n")
-            << 400;
+        QTest::addRow("LF-only empty line") << QByteArray(
+            "GET /healthz HTTP/1.1\r\nHost: x\r\n\nGET /public/queue/smuggled HTTP/1.1\r\nHost: x\r\n\r\n")
+                                            << 400;
         QTest::addRow("LF line ends") << QByteArray("GET /healthz HTTP/1.1\nHost: x\n\n") << 400;
         QTest::addRow("no host") << QByteArray("GET /healthz HTTP/1.1\r\n\r\n") << 400;
         QTest::addRow("two hosts") << QByteArray("GET /healthz HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n") << 400;
@@ -712,7 +712,9 @@ private Q_SLOTS:
         QVERIFY(waitWaiting(Waiter::Role::Responder, 1));
         const QByteArray attack = "/public/req/api/%0d%0aSet-Cookie:x%0d%0a%0d%0aHTTP/1.1%20200%20OK%0d%0a"
                                   "Content-Length:%200%0d%0a%0d%0a";
-        for (const QByteArray &target : {attack, QByteArray("/public/queue/a%00b"), QByteArray("/p/a%7fb"),
+        for (const QByteArray &target : {attack,
+                                         QByteArray("/public/queue/a%00b"),
+                                         QByteArray("/p/a%7fb"),
                                          QByteArray("/huproxy/u/127.0.0.1%00.example.com/22")}) {
             const TestResponse r = get(target);
             QCOMPARE(r.status, 400);
