@@ -39,7 +39,8 @@ RelayPanel::RelayPanel(RelayController *relay, QWidget *parent)
     setWindowTitle(tr("Local relay — Patchwork"));
     m_lanCheckBox->setObjectName(QStringLiteral("lanCheckBox"));
     m_portSpinBox->setObjectName(QStringLiteral("portSpinBox"));
-    m_portSpinBox->setRange(1, 65535);
+    m_portSpinBox->setRange(0, 65535);
+    m_portSpinBox->setSpecialValueText(tr("any free port"));
     m_portSpinBox->setAccessibleName(tr("Port"));
     m_usersDirLineEdit->setObjectName(QStringLiteral("usersDirLineEdit"));
     m_usersDirLineEdit->setAccessibleName(tr("Users directory"));
@@ -70,7 +71,9 @@ RelayPanel::RelayPanel(RelayController *relay, QWidget *parent)
     auto *form = new QFormLayout;
     form->addRow(m_lanCheckBox);
     form->addRow(tr("&Port:"), m_portSpinBox);
-    form->addRow(tr("&Users directory:"), usersRow);
+    auto *usersLabel = new QLabel(tr("&Users directory:"), this);
+    usersLabel->setBuddy(m_usersDirLineEdit);
+    form->addRow(usersLabel, usersRow);
 
     auto *controls = new QHBoxLayout;
     controls->addWidget(m_startStopButton);

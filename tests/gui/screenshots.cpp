@@ -28,7 +28,11 @@ using namespace Qt::StringLiterals;
 namespace
 {
 
-void addSample(HistoryStore *history, int minutesAgo, const QString &sub, const QString &title, const QString &body,
+void addSample(HistoryStore *history,
+               int minutesAgo,
+               const QString &sub,
+               const QString &title,
+               const QString &body,
                const QString &click = {})
 {
     HistoryEntry e;
@@ -79,7 +83,7 @@ int main(int argc, char *argv[])
         b.enabled = false;
         SubscriptionSettings::save(settings, {a, b});
         settings.setValue(u"relay/lan"_s, true);
-        settings.setValue(u"relay/port"_s, 0);
+        settings.setValue(u"relay/port"_s, RelayController::DefaultPort);
     }
 
     TrayApplication tray;
@@ -94,7 +98,7 @@ int main(int argc, char *argv[])
     }
     HistoryStore *history = tray.history();
     addSample(history, 2, u"Server alerts"_s, u"⚠️ Disk almost full"_s, u"/var is at 93% on web-1"_s);
-    addSample(history, 9, u"CI"_s, u"🎉 build 7 passed"_s, u"main @ 4f2a91c, 312 tests"_s, u"https://ci.example.org/7"_s);
+    addSample(history, 9, u"CI"_s, u"build 7 passed"_s, u"main @ 4f2a91c, 312 tests"_s, u"https://ci.example.org/7"_s);
     addSample(history, 45, u"Backups"_s, u"Backup done"_s, u"nas: 41 GiB in 12 min"_s);
     addSample(history, 180, u"Server alerts"_s, u"web-2 is back"_s, u"HTTP 200 after 3 min"_s);
     addSample(history, 1440, u"Door"_s, u"Someone rang"_s, u"front door, 18:02"_s);

@@ -42,14 +42,8 @@ void TestTokenStore::initTestCase()
 std::pair<bool, QString> TestTokenStore::write(TokenStore &store, const QString &key, const QString &token)
 {
     std::optional<std::pair<bool, QString>> result;
-    store.write(key, token, [&result](bool ok, const QString &error) {
-        result = {ok, error};
-    });
-    if (!QTest::qWaitFor(
-            [&result] {
-                return result.has_value();
-            },
-            timeoutMs(10000))) {
+    store.write(key, token, [&result](bool ok, const QString &error) { result = {ok, error}; });
+    if (!QTest::qWaitFor([&result] { return result.has_value(); }, timeoutMs(10000))) {
         return {false, u"timeout"_s};
     }
     return *result;
@@ -58,15 +52,11 @@ std::pair<bool, QString> TestTokenStore::write(TokenStore &store, const QString 
 QString TestTokenStore::read(TokenStore &store, const QString &key)
 {
     std::optional<QString> result;
-    store.read(key, [&result](const QString &token) {
-        result = token;
-    });
-    QTest::qWaitFor(
-        [&result] {
-            return result.has_value();
-        },
-        timeoutMs(10000));
-    return result.value_or(u"timeout"_s);
+    store.read(key, [&result](const QString &token) { result = token; });
+    if (!QTest::qWaitFor([&result] { return result.has_value(); }, timeoutMs(10000))) {
+        return u"timeout"_s;
+    }
+    return *result;
 }
 
 void TestTokenStore::declinedIsNotStored()
@@ -86,9 +76,7 @@ void TestTokenStore::declinedIsNotStored()
 
 void TestTokenStore::consentedIsStoredPrivately()
 {
-    TokenStore store(m_dir.filePath(u"tokens.conf"_s), [](const QString &) {
-        return true;
-    });
+    TokenStore store(m_dir.filePath(u"tokens.conf"_s), [](const QString &) { return true; });
     const auto [ok, error] = write(store, u"sub-2"_s, u"secret-token-2"_s);
     QVERIFY2(ok, qPrintable(error));
     const QFileInfo info(store.fallbackFile());
