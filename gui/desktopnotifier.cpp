@@ -89,9 +89,7 @@ void DesktopNotifier::show(const DisplayMessage &message, const QString &subscri
 {
     Storm &storm = m_storms[subscription];
     const qint64 now = m_clock.elapsed();
-    while (!storm.shownAt.isEmpty() && storm.shownAt.constFirst() <= now - m_stormWindowMs) {
-        storm.shownAt.removeFirst();
-    }
+    expire(storm, now);
     if (storm.shownAt.size() >= m_stormLimit) {
         ++storm.suppressed;
         armStormTimer();
@@ -186,14 +184,19 @@ void DesktopNotifier::armStormTimer()
     }
 }
 
+void DesktopNotifier::expire(Storm &storm, qint64 now) const
+{
+    while (!storm.shownAt.isEmpty() && storm.shownAt.constFirst() <= now - m_stormWindowMs) {
+        storm.shownAt.removeFirst();
+    }
+}
+
 void DesktopNotifier::onStormTimer()
 {
     const qint64 now = m_clock.elapsed();
     for (auto it = m_storms.begin(); it != m_storms.end(); ++it) {
         Storm &storm = it.value();
-        while (!storm.shownAt.isEmpty() && storm.shownAt.constFirst() <= now - m_stormWindowMs) {
-            storm.shownAt.removeFirst();
-        }
+        expire(storm, now);
         if (storm.suppressed > 0 && storm.shownAt.size() < m_stormLimit) {
             storm.shownAt.append(now);
             sendSummary(it.key(), std::exchange(storm.suppressed, 0));

@@ -84,6 +84,8 @@ private:
     void deliver(const DisplayMessage &message, const QString &subscription);
     void sendSummary(const QString &subscription, int count);
     void armStormTimer();
+    // Forgets the pop-ups that left the window.
+    void expire(Storm &storm, qint64 now) const;
 
     QDBusConnection m_bus;
     UrlOpener m_urlOpener;

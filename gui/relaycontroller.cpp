@@ -14,6 +14,21 @@ namespace
 // Stopping from the tray answers waiting requests at once; deliveries in flight get this long.
 constexpr int TRAY_SHUTDOWN_GRACE_MS = 2000;
 
+bool isAnyAddress(const QHostAddress &host)
+{
+    return host == QHostAddress::Any || host == QHostAddress::AnyIPv4 || host == QHostAddress::AnyIPv6;
+}
+
+QUrl httpUrl(const QString &host, quint16 port)
+{
+    QUrl url;
+    url.setScheme(QStringLiteral("http"));
+    url.setHost(host);
+    url.setPort(port);
+    url.setPath(QStringLiteral("/"));
+    return url;
+}
+
 } // namespace
 
 RelayController::RelayController(Clock *clock, const QString &dataDir, QObject *parent)
@@ -104,14 +119,7 @@ QUrl RelayController::localUrl() const
         return {};
     }
     const QHostAddress host = bindAddress();
-    QUrl url;
-    url.setScheme(QStringLiteral("http"));
-    url.setHost(host == QHostAddress::Any || host == QHostAddress::AnyIPv4 || host == QHostAddress::AnyIPv6
-                    ? QStringLiteral("127.0.0.1")
-                    : host.toString());
-    url.setPort(m_relay->port());
-    url.setPath(QStringLiteral("/"));
-    return url;
+    return httpUrl(isAnyAddress(host) ? QStringLiteral("127.0.0.1") : host.toString(), m_relay->port());
 }
 
 QList<QUrl> RelayController::lanUrls() const
@@ -121,20 +129,15 @@ QList<QUrl> RelayController::lanUrls() const
     if (!isRunning() || host.isLoopback()) {
         return urls;
     }
-    const bool any = host == QHostAddress::Any || host == QHostAddress::AnyIPv4 || host == QHostAddress::AnyIPv6;
-    const QList<QHostAddress> addresses = any ? QNetworkInterface::allAddresses() : QList<QHostAddress>{host};
+    const QList<QHostAddress> addresses =
+        isAnyAddress(host) ? QNetworkInterface::allAddresses() : QList<QHostAddress>{host};
     for (const QHostAddress &address : addresses) {
         // Link-local IPv6 needs a scope id no browser takes in a URL; loopback is not for other machines.
         if (address.isLoopback() || address.isLinkLocal()
             || (host == QHostAddress::AnyIPv4 && address.protocol() != QAbstractSocket::IPv4Protocol)) {
             continue;
         }
-        QUrl url;
-        url.setScheme(QStringLiteral("http"));
-        url.setHost(address.toString());
-        url.setPort(m_relay->port());
-        url.setPath(QStringLiteral("/"));
-        urls.append(url);
+        urls.append(httpUrl(address.toString(), m_relay->port()));
     }
     return urls;
 }
