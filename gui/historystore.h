@@ -67,13 +67,17 @@ Q_SIGNALS:
 private:
     bool exec(const QString &sql) const;
     int pruneRows(const QDateTime &now);
+    // Re-reads m_count and m_unread from the table.
+    void recount();
     void notifyChanged();
 
     QString m_connectionName;
     QSqlDatabase m_db;
     int m_maxCount = DefaultMaxCount;
     int m_maxAgeDays = DefaultMaxAgeDays;
+    int m_count = 0;
     int m_unread = 0;
+    int m_insertsSincePrune = 0;
 };
 
 } // namespace Patchwork::Gui

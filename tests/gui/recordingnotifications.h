@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <functional>
+
 #include <QObject>
 #include <QStringList>
 #include <QVariantMap>
@@ -31,6 +33,8 @@ public:
     QStringList capabilities{QStringLiteral("actions"), QStringLiteral("body"), QStringLiteral("body-markup")};
     QList<Call> calls;
     uint nextId = 41;
+    // Called after each Notify is recorded (benchmarks time it).
+    std::function<void(const Call &)> onNotify;
 
 public Q_SLOTS:
     QStringList GetCapabilities()
@@ -47,6 +51,9 @@ public Q_SLOTS:
                 int timeout)
     {
         calls.append({appName, replacesId, appIcon, summary, body, actions, hints, timeout});
+        if (onNotify) {
+            onNotify(calls.constLast());
+        }
         return ++nextId;
     }
 
