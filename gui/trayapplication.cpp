@@ -226,6 +226,8 @@ void TrayApplication::buildSubscriptionsMenu()
     m_subscriptionsMenu = std::make_unique<QMenu>(tr("S&ubscriptions"));
     m_subscriptionsMenu->setObjectName(QStringLiteral("subscriptionsMenu"));
     connect(m_subscriptions, &SubscriptionManager::changed, this, &TrayApplication::updateSubscriptionsMenu);
+    // "reconnecting in N s" counts down: refresh whenever the menu opens.
+    connect(m_subscriptionsMenu.get(), &QMenu::aboutToShow, this, &TrayApplication::updateSubscriptionsMenu);
     m_tray->addSubmenu(m_subscriptionsMenu.get());
     updateSubscriptionsMenu();
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <QAction>
 #include <QMenu>
+#include <QSettings>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTest>
@@ -37,6 +38,7 @@ void TestTrayApplication::initTestCase()
     QStandardPaths::setTestModeEnabled(true);
     QCoreApplication::setOrganizationName(u"patchwork-test"_s);
     QCoreApplication::setApplicationName(u"tst_trayapplication"_s);
+    QSettings().clear(); // test mode keeps ~/.qttest between runs
 }
 
 QStringList TestTrayApplication::texts(const QMenu *menu)
