@@ -120,6 +120,10 @@ bool TrayApplication::start(const Options &options, QString *errorMessage)
     m_settings = std::make_unique<QSettings>();
     m_clock = std::make_unique<SystemClock>();
     m_history = new HistoryStore(this);
+    // Bounds from the settings file (history/maxCount, history/maxAgeDays; the Settings dialog will edit them).
+    m_history->setBounds(
+        m_settings->value(QStringLiteral("history/maxCount"), HistoryStore::DefaultMaxCount).toInt(),
+        m_settings->value(QStringLiteral("history/maxAgeDays"), HistoryStore::DefaultMaxAgeDays).toInt());
     if (!m_history->open(QDir(dataDir).filePath(QStringLiteral("history.sqlite")), errorMessage)) {
         return false;
     }
