@@ -32,6 +32,7 @@ RelayServer::Settings relaySettings(const ServerOptions &o)
     s.hub.switchTimeoutMs = o.switchTimeoutMs;
     s.hub.maxWaitMs = o.maxWaitMs;
     s.tunnel.idleTimeoutMs = o.tunnelIdleTimeoutMs;
+    s.tunnel.localTargets = o.tunnelLocalTargets;
     s.hub.replay = {o.replayCount, o.replayAgeMs, o.replayChannelBytes, o.replayTotalBytes};
     return s;
 }

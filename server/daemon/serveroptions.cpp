@@ -41,6 +41,7 @@ enum class Id
     IdleTimeout,
     LingerTimeout,
     TunnelIdleTimeout,
+    TunnelLocalTargets,
     ReplyTimeout,
     SwitchTimeout,
     ReplayCount,
@@ -64,7 +65,8 @@ enum class Kind
     Duration, // milliseconds, >= min
     List, // trusted proxies
     Level,
-    Format
+    Format,
+    LocalTargets
 };
 
 struct Option
@@ -96,6 +98,7 @@ constexpr Option OPTIONS[] = {
     {Id::IdleTimeout, u"idle-timeout", Kind::Duration, 1},
     {Id::LingerTimeout, u"linger-timeout", Kind::Duration},
     {Id::TunnelIdleTimeout, u"tunnel-idle-timeout", Kind::Duration},
+    {Id::TunnelLocalTargets, u"tunnel-local-targets", Kind::LocalTargets},
     {Id::ReplyTimeout, u"reply-timeout", Kind::Duration, 1},
     {Id::SwitchTimeout, u"switch-timeout", Kind::Duration, 1},
     {Id::ReplayCount, u"replay-count", Kind::Int},
@@ -363,6 +366,17 @@ bool apply(ServerOptions &options, const Option &option, const Value &value, QSt
         }
         options.logFormat = *format;
         return true;
+    }
+    case Kind::LocalTargets: {
+        static const std::pair<QStringView, LocalTargets> NAMES[] = {
+            {u"literal", LocalTargets::Literal}, {u"deny", LocalTargets::Deny}, {u"allow", LocalTargets::Allow}};
+        for (const auto &[name, mode] : NAMES) {
+            if (text.compare(name, Qt::CaseInsensitive) == 0) {
+                options.tunnelLocalTargets = mode;
+                return true;
+            }
+        }
+        return fail(ServerOptions::tr("expected literal, deny or allow"));
     }
     }
     return true;
@@ -670,6 +684,10 @@ QString ServerOptions::usage()
               "                                still sends for up to S before closing (default 5; 0 = close)\n"
               "  --tunnel-idle-timeout S       a /huproxy tunnel with no data either way (default 1h;\n"
               "                                0 = no limit)\n"
+              "  --tunnel-local-targets MODE   tunnels to the relay's own machine (loopback, link-local):\n"
+              "                                literal = only to an IP literal or localhost that the\n"
+              "                                token's patterns allow (default), deny = never, allow =\n"
+              "                                also through names that resolve there\n"
               "  --reply-timeout S             a responder's reply (default 60)\n"
               "  --switch-timeout S            the reply of a double-clutch responder (default 30)\n"
               "  --replay-count N              pubsub messages kept per channel for replay (default 100)\n"

@@ -13,6 +13,7 @@
 
 #include "access/clientaddress.h"
 #include "daemon/logsink.h"
+#include "tunnel/tunneltarget.h"
 
 namespace Patchwork::Server
 {
@@ -58,6 +59,7 @@ public:
     qint64 idleTimeoutMs = 120'000; // > 0
     qint64 lingerTimeoutMs = 5'000; // lingering close after a refused request; 0 = close at once
     qint64 tunnelIdleTimeoutMs = qint64(3600) * 1000; // no tunnel data either way (PROTOCOL §11); 0 = none
+    LocalTargets tunnelLocalTargets = LocalTargets::Literal; // tunnels to loopback and link-local addresses
     qint64 replyTimeoutMs = 60'000; // > 0
     qint64 switchTimeoutMs = 30'000; // > 0
     int replayCount = 100; // 0 disables replay

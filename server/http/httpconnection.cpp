@@ -151,7 +151,7 @@ qint64 HttpConnection::lastActivityMs() const
 void HttpConnection::setCloseAfterResponse()
 {
     m_closeAfter = true;
-    if (isIdle()) {
+    if (isIdle() || m_state == State::Lingering) {
         closeNow();
     }
 }

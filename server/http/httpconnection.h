@@ -57,7 +57,7 @@ public:
     bool isResponding() const;
     qint64 bytesToWrite() const;
     QTcpSocket *socket() const;
-    // Closes the connection after the current response (e.g. on shutdown).
+    // Closes the connection after the current response (e.g. on shutdown); an idle or lingering one at once.
     void setCloseAfterResponse();
     // Protocol upgrade (PROTOCOL §11): while the current request waits for its answer, hands its socket
     // to the caller, who writes the 101 response and speaks the new protocol on it. Appends the bytes

@@ -98,6 +98,7 @@ private:
     qsizetype feedIdle(const char *data, qsizetype size);
     qsizetype feedHead(const char *data, qsizetype size);
     qsizetype feedChunked(const char *data, qsizetype size);
+    // Fills m_request and moves to Body or Complete; false (state Error) on a malformed head.
     bool parseHead(QByteArrayView head);
     bool chunkLine(QByteArrayView line);
     qsizetype fail(int status, QByteArrayView reason);

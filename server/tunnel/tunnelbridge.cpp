@@ -3,6 +3,8 @@
 
 #include <utility>
 
+#include <QHostInfo>
+
 #include "http/directwrite.h"
 #include "http/serverlogging.h"
 #include "util/clock.h"
@@ -48,8 +50,7 @@ qint64 earliest(qint64 a, qint64 b)
 
 TunnelBridge::TunnelBridge(QTcpSocket *client,
                            const QByteArray &pending,
-                           const QString &host,
-                           quint16 port,
+                           const TunnelTarget &target,
                            const Settings &settings,
                            Clock *clock,
                            Metrics *metrics,
@@ -60,10 +61,9 @@ TunnelBridge::TunnelBridge(QTcpSocket *client,
     , m_clock(clock)
     , m_metrics(metrics)
     , m_settings(settings)
-    , m_host(host)
+    , m_destination(target)
     , m_codec(WebSocketCodec::Role::Server)
     , m_pending(pending)
-    , m_port(port)
 {
     m_client->setParent(this);
     m_client->setReadBufferSize(m_settings.readBufferSize);
@@ -92,7 +92,7 @@ void TunnelBridge::writeSmall(QTcpSocket *socket, const QByteArray &data)
 
 QString TunnelBridge::targetName() const
 {
-    return (m_host.contains(u':') ? u'[' + m_host + u']' : m_host) + u':' + QString::number(m_port);
+    return QString::fromLatin1(m_destination.subject());
 }
 
 qint64 TunnelBridge::bytesUp() const
@@ -117,7 +117,10 @@ void TunnelBridge::start()
     m_lastData = now;
     m_lastPing = now;
     connect(m_client, &QTcpSocket::readyRead, this, [this]() { pumpUp(); });
-    connect(m_client, &QTcpSocket::bytesWritten, this, [this]() { pumpDown(); });
+    connect(m_client, &QTcpSocket::bytesWritten, this, [this]() {
+        pumpDown();
+        pumpUp(); // reading the client resumes when its pongs are sent
+    });
     connect(m_client, &QTcpSocket::disconnected, this, &TunnelBridge::onClientDisconnected);
     connect(m_target, &QTcpSocket::connected, this, &TunnelBridge::onTargetConnected);
     connect(m_target, &QTcpSocket::errorOccurred, this, &TunnelBridge::onTargetError);
@@ -131,7 +134,45 @@ void TunnelBridge::start()
     }
     qCDebug(lcTunnel).noquote() << "dialing" << targetName();
     Q_EMIT wakeRequested(now + m_settings.dialTimeoutMs);
-    m_target->connectToHost(m_host, m_port);
+    if (m_destination.address.isNull()) {
+        m_lookupId = QHostInfo::lookupHost(
+            QString::fromLatin1(m_destination.host), this, [this](const QHostInfo &info) { onResolved(info); });
+        return;
+    }
+    QHostInfo literal;
+    literal.setAddresses({m_destination.address});
+    onResolved(literal);
+}
+
+void TunnelBridge::onResolved(const QHostInfo &info)
+{
+    m_lookupId = -1;
+    if (m_state != State::Dialing) {
+        return;
+    }
+    if (info.error() != QHostInfo::NoError || info.addresses().isEmpty()) {
+        dialFailed(info.error() != QHostInfo::NoError ? info.errorString() : tr("no address"));
+        return;
+    }
+    const QString refusal = m_destination.refusal(info.addresses(), m_settings.localTargets);
+    if (!refusal.isEmpty()) {
+        dialFailed(refusal);
+        return;
+    }
+    m_addresses = info.addresses();
+    dialNext();
+}
+
+void TunnelBridge::dialNext()
+{
+    if (m_state != State::Dialing || m_target->state() != QAbstractSocket::UnconnectedState) {
+        return;
+    }
+    if (m_addresses.isEmpty()) {
+        dialFailed(m_dialError);
+        return;
+    }
+    m_target->connectToHost(m_addresses.takeFirst(), m_destination.port);
 }
 
 void TunnelBridge::onTargetConnected()
@@ -156,7 +197,9 @@ void TunnelBridge::onTargetError(QAbstractSocket::SocketError error)
 {
     Q_UNUSED(error);
     if (m_state == State::Dialing) {
-        dialFailed(m_target->errorString());
+        m_dialError = m_target->errorString();
+        // Queued: the socket is still inside its own error handling.
+        QMetaObject::invokeMethod(this, &TunnelBridge::dialNext, Qt::QueuedConnection);
     }
     // Other errors end in disconnected().
 }
@@ -213,6 +256,10 @@ void TunnelBridge::enterClosing()
     }
     m_state = State::Closing;
     m_since = m_clock->monotonicMs();
+    if (m_lookupId >= 0) {
+        QHostInfo::abortHostLookup(m_lookupId);
+        m_lookupId = -1;
+    }
     Q_EMIT wakeRequested(m_since + m_settings.closeTimeoutMs);
 }
 
@@ -280,6 +327,10 @@ void TunnelBridge::pumpUp(bool ignoreLimit)
             // Resumed by the target's bytesWritten(): Qt's write notification stays on while bytes wait.
             break;
         }
+        if (!ignoreLimit && m_client->bytesToWrite() >= clientWriteLimit()) {
+            // Pongs the client does not read (a ping flood): resumed by the client's bytesWritten().
+            break;
+        }
         QByteArray chunk;
         if (!m_pending.isEmpty()) {
             chunk = std::exchange(m_pending, QByteArray());
@@ -296,6 +347,13 @@ void TunnelBridge::pumpUp(bool ignoreLimit)
         }
     }
     m_inPumpUp = false;
+}
+
+qint64 TunnelBridge::clientWriteLimit() const
+{
+    // Above what the target's data alone can queue (pumpDown() stops at bufferLimit, after one read
+    // and its frame header), so a client that is busy sending but reads its data is never held back.
+    return m_settings.bufferLimit + m_settings.readBufferSize + 16;
 }
 
 bool TunnelBridge::decodeUp(QByteArray &chunk)

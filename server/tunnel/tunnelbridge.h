@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <QHostAddress>
+#include <QList>
 #include <QObject>
 #include <QTcpSocket>
 
 #include "protocol/websocketcodec.h"
+#include "tunnel/tunneltarget.h"
+
+class QHostInfo;
 
 namespace Patchwork
 {
@@ -20,10 +25,16 @@ namespace Patchwork::Server
 // the reason when that fails), then copies bytes both ways: client frames' payload to the target,
 // target bytes to the client as binary frames.
 //
-// Backpressure: a side is read only while the other side's unsent bytes are below
-// Settings::bufferLimit; an unread socket stops at Settings::readBufferSize, after which the kernel's
-// TCP flow control holds the sender back. So a tunnel never holds more than about
-// 2 × (bufferLimit + readBufferSize) bytes, however fast one side sends and slow the other reads.
+// Dialling: a name is resolved once; when any of its addresses is local to the relay
+// (isLocalAddress()) and Settings::localTargets does not allow it, the dial fails; otherwise the
+// addresses just checked are tried in turn, so no second lookup can answer differently.
+//
+// Backpressure: the target is read only while the client's unsent bytes are below
+// Settings::bufferLimit; the client only while the target's are, and while its own unsent bytes (the
+// pongs its pings ask for, on top of the target's data) stay below bufferLimit + readBufferSize. An
+// unread socket stops at Settings::readBufferSize, after which the kernel's TCP flow control holds the
+// sender back. So a tunnel never holds more than about 2 × bufferLimit + 5 × readBufferSize bytes,
+// however fast one side sends (data or pings) and slow the other reads.
 //
 // Closing: a close frame from the client, or the client's connection ending, closes the target
 // connection once what was sent to it is flushed; the target closing sends the client what the
@@ -43,6 +54,7 @@ public:
         qint64 closeTimeoutMs = 10'000; // how long a closing tunnel waits for the client's close frame
         qint64 bufferLimit = 1024 * 1024; // unsent bytes towards one side before the other is not read
         qint64 readBufferSize = 256 * 1024; // per socket
+        LocalTargets localTargets = LocalTargets::Literal;
     };
 
     enum class State
@@ -54,11 +66,10 @@ public:
     };
 
     // Takes ownership of `client`, whose 101 response is already written; `pending` are the client's
-    // bytes the HTTP layer read past the request head. `host` is a name or an IP literal (no brackets).
+    // bytes the HTTP layer read past the request head.
     TunnelBridge(QTcpSocket *client,
                  const QByteArray &pending,
-                 const QString &host,
-                 quint16 port,
+                 const TunnelTarget &target,
                  const Settings &settings,
                  Clock *clock,
                  Metrics *metrics,
@@ -92,6 +103,8 @@ Q_SIGNALS:
     void wakeRequested(qint64 atMs);
 
 private:
+    void onResolved(const QHostInfo &info);
+    void dialNext();
     void onTargetConnected();
     void onTargetError(QAbstractSocket::SocketError error);
     void onTargetDisconnected();
@@ -99,6 +112,7 @@ private:
     void pumpUp(bool ignoreLimit = false);
     void pumpDown(bool ignoreLimit = false);
     bool decodeUp(QByteArray &chunk);
+    qint64 clientWriteLimit() const;
     void sendClose(quint16 code, QByteArrayView reason);
     void closeTarget(bool graceful);
     void dialFailed(const QString &why);
@@ -110,7 +124,10 @@ private:
     Clock *m_clock;
     Metrics *m_metrics;
     Settings m_settings;
-    QString m_host;
+    TunnelTarget m_destination;
+    QList<QHostAddress> m_addresses; // checked, not tried yet
+    QString m_dialError; // of the last address tried
+    int m_lookupId = -1;
     WebSocketCodec m_codec;
     QByteArray m_pending;
     qint64 m_since = 0; // when the current state began
@@ -119,7 +136,6 @@ private:
     qint64 m_up = 0;
     qint64 m_down = 0;
     int m_pongs = 0;
-    quint16 m_port;
     State m_state = State::Dialing;
     bool m_closeSent = false;
     bool m_closeReceived = false;

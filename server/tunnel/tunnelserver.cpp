@@ -37,24 +37,6 @@ bool listsToken(QByteArrayView value, QByteArrayView token)
     return false;
 }
 
-std::optional<quint16> parsePort(QByteArrayView text)
-{
-    if (text.isEmpty() || text.size() > 5) {
-        return std::nullopt;
-    }
-    int port = 0;
-    for (char c : text) {
-        if (c < '0' || c > '9') {
-            return std::nullopt;
-        }
-        port = port * 10 + (c - '0');
-    }
-    if (port < 1 || port > 65535) {
-        return std::nullopt;
-    }
-    return quint16(port);
-}
-
 } // namespace
 
 TunnelServer::TunnelServer(Clock *clock, QObject *parent)
@@ -139,23 +121,16 @@ void TunnelServer::handle(HttpConnection *c, const QByteArray &rest)
         refuse(c, 503, "Server shutting down");
         return;
     }
-    const std::optional<quint16> port = parsePort(parts.at(2));
-    if (!port) {
-        refuse(c, 400, "Bad Request: invalid port");
-        return;
-    }
-    QByteArray host = parts.at(1);
-    if (host.startsWith('[') && host.endsWith(']')) {
-        host = host.mid(1, host.size() - 2);
-    }
-    if (host.isEmpty()) {
-        refuse(c, 400, "Bad Request: invalid host");
+    QByteArray error;
+    const std::optional<TunnelTarget> target = TunnelTarget::parse(parts.at(1), parts.at(2), &error);
+    if (!target) {
+        refuse(c, 400, error);
         return;
     }
 
     Request request;
     request.user = QString::fromUtf8(parts.at(0));
-    request.target = (host.contains(':') ? '[' + host + ']' : host) + ':' + QByteArray::number(*port);
+    request.target = target->subject();
     const QByteArray authorization = r.header("Authorization");
     QByteArrayView token = tokenFromAuthorization(authorization);
     QByteArray queryToken;
@@ -168,11 +143,10 @@ void TunnelServer::handle(HttpConnection *c, const QByteArray &rest)
 
     // Everything the answer needs is taken now: a waiting request keeps no headers.
     const Upgrade upgrade = checkUpgrade(c);
-    const QString hostName = QString::fromUtf8(host);
     QPointer<HttpConnection> connection(c);
-    auto done = [this, connection, upgrade, hostName, port](const AclResult &result) {
+    auto done = [this, connection, upgrade, target = *target](const AclResult &result) {
         if (connection) {
-            onDecision(connection, result, upgrade, hostName, *port);
+            onDecision(connection, result, upgrade, target);
         }
     };
     if (m_authorizer) {
@@ -215,8 +189,7 @@ TunnelServer::Upgrade TunnelServer::checkUpgrade(HttpConnection *c)
 void TunnelServer::onDecision(HttpConnection *c,
                               const AclResult &result,
                               const Upgrade &upgrade,
-                              const QString &host,
-                              quint16 port)
+                              const TunnelTarget &target)
 {
     if (m_metrics) {
         m_metrics->auth(result.allowed         ? MetricAuthResult::Success
@@ -243,10 +216,10 @@ void TunnelServer::onDecision(HttpConnection *c,
         refuse(c, upgrade.status, upgrade.message, headers);
         return;
     }
-    openTunnel(c, upgrade.accept, host, port);
+    openTunnel(c, upgrade.accept, target);
 }
 
-void TunnelServer::openTunnel(HttpConnection *c, const QByteArray &accept, const QString &host, quint16 port)
+void TunnelServer::openTunnel(HttpConnection *c, const QByteArray &accept, const TunnelTarget &target)
 {
     QByteArray pending;
     QTcpSocket *socket = c->detachForUpgrade(&pending);
@@ -264,7 +237,7 @@ void TunnelServer::openTunnel(HttpConnection *c, const QByteArray &accept, const
                              "Connection: Upgrade\r\n"
                              "Sec-WebSocket-Accept: "
                                  + accept + "\r\n\r\n");
-    auto *bridge = new TunnelBridge(socket, pending, host, port, m_settings, m_clock, m_metrics, this);
+    auto *bridge = new TunnelBridge(socket, pending, target, m_settings, m_clock, m_metrics, this);
     m_bridges.insert(bridge);
     connect(bridge, &TunnelBridge::wakeRequested, this, &TunnelServer::scheduleCheck);
     connect(bridge, &TunnelBridge::finished, this, [this, bridge]() {

@@ -23,8 +23,9 @@ namespace Patchwork::Server
 class HttpConnection;
 
 // The `/huproxy/<user>/<host>/<port>` route (PROTOCOL §11): authorises the request before the
-// upgrade (401/403 from the authoriser, then 400 when it is not a WebSocket request), answers the
-// handshake itself, takes the socket from the HTTP layer and hands it to a TunnelBridge.
+// upgrade (400 for a target that TunnelTarget::parse() refuses, 401/403 from the authoriser, then 400
+// when it is not a WebSocket request), answers the handshake itself, takes the socket from the HTTP
+// layer and hands it to a TunnelBridge.
 class TunnelServer final : public QObject
 {
     Q_OBJECT
@@ -35,7 +36,7 @@ public:
     struct Request
     {
         QString user;
-        QByteArray target; // `<host>:<port>`, IPv6 literals in brackets: what huproxy patterns match
+        QByteArray target; // TunnelTarget::subject(): `<host>:<port>`, IPv6 literals in brackets
         QByteArray token; // empty when none was presented
         bool tokenPresented = false;
     };
@@ -75,12 +76,9 @@ private:
     };
 
     static Upgrade checkUpgrade(HttpConnection *connection);
-    void onDecision(HttpConnection *connection,
-                    const AclResult &result,
-                    const Upgrade &upgrade,
-                    const QString &host,
-                    quint16 port);
-    void openTunnel(HttpConnection *connection, const QByteArray &accept, const QString &host, quint16 port);
+    void
+    onDecision(HttpConnection *connection, const AclResult &result, const Upgrade &upgrade, const TunnelTarget &target);
+    void openTunnel(HttpConnection *connection, const QByteArray &accept, const TunnelTarget &target);
     void refuse(HttpConnection *connection, int status, QByteArrayView line, const HeaderList &headers = {});
     void scheduleCheck(qint64 atMs);
     void onWoke();

@@ -25,6 +25,12 @@ bool isEventStream(const QNetworkReply *reply)
     return type.split(';').first().trimmed().compare("text/event-stream", Qt::CaseInsensitive) == 0;
 }
 
+// The URL for logs and messages: no user info or query, which may hold a token.
+QString displayUrl(const QUrl &url)
+{
+    return url.toString(QUrl::RemoveUserInfo | QUrl::RemoveQuery);
+}
+
 } // namespace
 
 Subscription::Subscription(Clock *clock, QObject *parent)
@@ -52,6 +58,9 @@ const Subscription::Settings &Subscription::settings() const
 
 void Subscription::setUrl(const QUrl &url)
 {
+    if (url == m_url) {
+        return;
+    }
     m_url = url;
     if (m_status != Status::Idle) {
         start();
@@ -65,6 +74,9 @@ QUrl Subscription::url() const
 
 void Subscription::setToken(const QString &token)
 {
+    if (token == m_token) {
+        return;
+    }
     m_token = token;
     if (m_status != Status::Idle) {
         start();
@@ -144,8 +156,9 @@ void Subscription::open(Status status)
 {
     closeReply();
     m_nextAttemptMs = -1;
-    if (!m_url.isValid() || m_url.isRelative()) {
-        fail(tr("Invalid URL: %1").arg(m_url.toString(QUrl::RemoveUserInfo | QUrl::RemoveQuery)));
+    const QString scheme = m_url.scheme();
+    if (!m_url.isValid() || m_url.host().isEmpty() || (scheme != u"http" && scheme != u"https")) {
+        fail(tr("Not an http or https URL: %1").arg(displayUrl(m_url)));
         return;
     }
     QUrl url = m_url;
@@ -175,7 +188,7 @@ void Subscription::open(Status status)
     connect(m_reply, &QNetworkReply::metaDataChanged, this, &Subscription::onMetaDataChanged);
     connect(m_reply, &QNetworkReply::readyRead, this, &Subscription::onReadyRead);
     connect(m_reply, &QNetworkReply::finished, this, &Subscription::onFinished);
-    qCDebug(lcClient).noquote() << "opening" << m_url.toString(QUrl::RemoveUserInfo | QUrl::RemoveQuery) << "from"
+    qCDebug(lcClient).noquote() << "opening" << displayUrl(m_url) << "from"
                                 << (m_lastEventId.isEmpty() ? QByteArray("now") : m_lastEventId);
     setStatus(status, status == Status::Connecting ? QString() : m_errorString);
     armWatchdog();
@@ -199,7 +212,7 @@ void Subscription::onMetaDataChanged()
     }
     m_connectedAtMs = m_clock->monotonicMs();
     m_lastActivityMs = m_connectedAtMs;
-    qCDebug(lcClient).noquote() << "connected to" << m_url.toString(QUrl::RemoveUserInfo | QUrl::RemoveQuery);
+    qCDebug(lcClient).noquote() << "connected to" << displayUrl(m_url);
     setStatus(Status::Connected, {});
 }
 
@@ -214,13 +227,16 @@ void Subscription::onReadyRead()
     if (m_parser->retryMs() >= 0) {
         m_serverRetryMs = m_parser->retryMs();
     }
-    // A receiver may stop or restart this subscription from its slot: then the rest is not ours.
+    // A receiver may stop, restart or delete this subscription from its slot: then the rest is not ours.
+    const QPointer<Subscription> self(this);
     for (const SseEvent &e : events) {
-        if (m_reply != reply) {
+        if (!self || m_reply != reply) {
             return;
         }
         m_delivered = true;
         if (e.type == "gap") {
+            qCInfo(lcClient).noquote() << "some messages on" << displayUrl(m_url)
+                                       << "may have been missed (replay gap)";
             Q_EMIT gapDetected();
             continue;
         }
@@ -229,7 +245,7 @@ void Subscription::onReadyRead()
         }
         Q_EMIT messageReceived({e.id, e.type, e.type == "binary" ? QByteArray::fromBase64(e.data) : e.data});
     }
-    if (m_reply == reply && m_parser->pendingBytes() > m_settings.maxEventBytes) {
+    if (self && m_reply == reply && m_parser->pendingBytes() > m_settings.maxEventBytes) {
         fail(tr("An event is larger than %1 bytes").arg(m_settings.maxEventBytes));
     }
 }
@@ -240,9 +256,11 @@ void Subscription::onFinished()
     if (!reply) {
         return;
     }
+    onMetaDataChanged(); // in case the head came with the end
     if (m_status == Status::Connected) {
+        const QPointer<Subscription> self(this);
         onReadyRead(); // whatever arrived with the end
-        if (m_reply != reply) {
+        if (!self || m_reply != reply) {
             return;
         }
         connectionLost(reply->error() == QNetworkReply::NoError ? tr("The server ended the stream")
@@ -310,8 +328,7 @@ void Subscription::fail(const QString &error)
 {
     closeReply();
     m_nextAttemptMs = -1;
-    qCInfo(lcClient).noquote() << "subscription to" << m_url.toString(QUrl::RemoveUserInfo | QUrl::RemoveQuery)
-                               << "failed:" << error;
+    qCInfo(lcClient).noquote() << "subscription to" << displayUrl(m_url) << "failed:" << error;
     setStatus(Status::Failed, error);
 }
 

@@ -33,8 +33,8 @@ struct Event
 // channel's URL that, whenever it breaks, is opened again with `Last-Event-ID`, so the server replays
 // what was published meanwhile from its replay buffer.
 //
-// Reconnects back off exponentially (1 s doubling to 60 s, ±20 % jitter; never sooner than a 429 or
-// 503's `Retry-After`); the backoff starts again after a connection that delivered a message or stayed
+// Reconnects back off exponentially (1 s doubling to 60 s, ±20 % jitter; never sooner than a
+// `Retry-After`, as a 429 or 503 sends); the backoff starts again after a connection that delivered a message or stayed
 // up for 30 s. A client error (`4xx` other than 408 and 429, such as `401`/`403`) is terminal: the status
 // becomes Failed with the server's one-line reason, and nothing is retried until setUrl(), setToken() or
 // start() is called again. A stream silent for longer than two and a half keep-alive periods is assumed
@@ -86,10 +86,12 @@ public:
     void setSettings(const Settings &settings);
     const Settings &settings() const;
 
-    // The channel's full URL (server base URL plus channel path); `stream=sse` is added.
+    // The channel's full URL (server base URL plus channel path); `stream=sse` is added. A change while
+    // started reconnects at once (and ends Failed); setting the same value again does nothing (start()
+    // retries).
     void setUrl(const QUrl &url);
     QUrl url() const;
-    // Sent as `Authorization: Bearer`; empty: none.
+    // Sent as `Authorization: Bearer`; empty: none. Changes take effect as setUrl()'s do.
     void setToken(const QString &token);
     // Where the next connection resumes from (persist it to resume across restarts).
     void setLastEventId(const QByteArray &id);
@@ -98,7 +100,8 @@ public:
     Status status() const;
     // Why the last attempt or connection failed (empty while connected and after start()).
     QString errorString() const;
-    // Whole seconds until the next attempt while Reconnecting and waiting; else 0.
+    // Whole seconds until the next attempt while Reconnecting and waiting; else 0. It counts down with no
+    // signal (statusChanged() marks a new wait): a display polls it.
     int retryIn() const;
     // The monotonic time (on the clock) of the next attempt, or -1.
     qint64 nextAttemptMs() const;

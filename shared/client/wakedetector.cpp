@@ -27,7 +27,9 @@ void WakeDetector::onClockWoke()
 {
     const qint64 monotonic = m_clock->monotonicMs();
     if (monotonic < m_lastMonotonicMs + m_settings.intervalMs) {
-        return; // another listener's wake-up
+        // Another listener's wake-up: the clock keeps only the earliest request, so ask again.
+        m_clock->wakeAt(m_lastMonotonicMs + m_settings.intervalMs);
+        return;
     }
     const qint64 unix = m_clock->unixMs();
     const qint64 elapsed = monotonic - m_lastMonotonicMs;

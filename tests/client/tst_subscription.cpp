@@ -116,8 +116,10 @@ private Q_SLOTS:
             QCOMPARE(m_sub->retryIn(), int(delays.at(i) / 1000));
             QCOMPARE(m_sub->errorString(), u"HTTP 502: Bad gateway"_s);
             // Not a moment early: the attempt starts (synchronously, on the clock's wake-up) when due.
+            QCOMPARE(m_clock->nextWake(), m_sub->nextAttemptMs());
             m_clock->advance(delays.at(i) - 1);
             QCOMPARE(m_sub->nextAttemptMs() - m_clock->monotonicMs(), 1);
+            QCOMPARE(m_clock->nextWake(), m_sub->nextAttemptMs()); // asked for again
             QCOMPARE(m_sub->retryIn(), 1);
             m_clock->advance(1);
             QCOMPARE(m_sub->nextAttemptMs(), -1);
@@ -365,8 +367,11 @@ private Q_SLOTS:
         for (int i = 0; i < 5; ++i) {
             clock.advance(5000);
         }
-        clock.advance(1000); // another listener's wake-up
+        QCOMPARE(clock.nextWake(), clock.monotonicMs() + 5000);
+        clock.advance(1000); // another listener's wake-up: the next look is asked for again
+        QCOMPARE(clock.nextWake(), clock.monotonicMs() + 4000);
         QCOMPARE(woke.size(), 0);
+        clock.advance(4000);
         clock.setUnixMs(clock.unixMs() + 9000); // a small correction
         clock.advance(5000);
         QCOMPARE(woke.size(), 0);
@@ -395,6 +400,19 @@ private Q_SLOTS:
         QCOMPARE(m_server->requests.size(), 1);
     }
 
+    void deleteFromAReceiver()
+    {
+        setUp();
+        connect(m_sub.get(), &Subscription::messageReceived, this, [this]() { m_sub.reset(); });
+        m_sub->start();
+        QVERIFY(connectStream());
+        m_server->send("id: 1\ndata: a\n\nid: 2\ndata: b\n\n");
+        QTRY_VERIFY_WITH_TIMEOUT(!m_sub, timeoutMs(5000));
+        QCOMPARE(m_events.size(), 1);
+        m_clock->advance(600'000);
+        QVERIFY(QTest::qWaitFor([this]() { return !m_server->isStreamOpen(); }, timeoutMs(5000)));
+    }
+
     void oversizedEventFails()
     {
         setUp();
@@ -409,6 +427,24 @@ private Q_SLOTS:
         QCOMPARE(m_sub->errorString(), u"An event is larger than 1000 bytes"_s);
         QCOMPARE(m_events.size(), 1);
         QCOMPARE(m_events.first().data, "fine"_ba);
+    }
+
+    void invalidUrlFails_data()
+    {
+        QTest::addColumn<QUrl>("url");
+        QTest::addRow("empty") << QUrl();
+        QTest::addRow("relative") << QUrl(u"/public/pubsub/x"_s);
+        QTest::addRow("file") << QUrl(u"file:///etc/passwd"_s);
+    }
+
+    void invalidUrlFails()
+    {
+        QFETCH(QUrl, url);
+        setUp();
+        m_sub->setUrl(url);
+        m_sub->start();
+        QCOMPARE(m_sub->status(), Status::Failed);
+        QVERIFY(m_sub->errorString().startsWith(u"Not an http or https URL"_s));
     }
 
     void nonStreamAnswerFails()

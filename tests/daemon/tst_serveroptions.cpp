@@ -10,6 +10,7 @@
 #include "daemon/serveroptions.h"
 
 using namespace Qt::StringLiterals;
+using Patchwork::Server::LocalTargets;
 using Patchwork::Server::LogFormat;
 using Patchwork::Server::LogLevel;
 using Patchwork::Server::ServerOptions;
@@ -120,6 +121,11 @@ QVariant field(const ServerOptions &o, const QString &name)
     if (name == u"logFormat") {
         return o.logFormat == LogFormat::Json ? u"json"_s : u"text"_s;
     }
+    if (name == u"tunnelLocalTargets") {
+        return o.tunnelLocalTargets == LocalTargets::Literal ? u"literal"_s
+               : o.tunnelLocalTargets == LocalTargets::Deny  ? u"deny"_s
+                                                             : u"allow"_s;
+    }
     if (name == u"secretKey") {
         return o.secretKey;
     }
@@ -223,6 +229,7 @@ void TestServerOptions::defaults()
     QCOMPARE(o->replayTotalBytes, 64 * 1024 * 1024);
     QCOMPARE(o->logLevel, LogLevel::Info);
     QCOMPARE(o->logFormat, LogFormat::Text);
+    QCOMPARE(o->tunnelLocalTargets, LocalTargets::Literal);
     QCOMPARE(o->secretKey, QByteArray());
     QVERIFY(o->forgejoUrl.isEmpty());
     QCOMPARE(o->forgejoToken, QString());
@@ -352,6 +359,10 @@ void TestServerOptions::values_data()
                                      << QVariant(u"json"_s);
     QTest::addRow("log format env") << QStringList{} << QStringList{u"PATCHWORK_LOG_FORMAT=JSON"_s} << u"logFormat"_s
                                     << QVariant(u"json"_s);
+    QTest::addRow("tunnel local targets deny")
+        << QStringList{u"--tunnel-local-targets=deny"_s} << noEnv << u"tunnelLocalTargets"_s << QVariant(u"deny"_s);
+    QTest::addRow("tunnel local targets env") << QStringList{} << QStringList{u"PATCHWORK_TUNNEL_LOCAL_TARGETS=Allow"_s}
+                                              << u"tunnelLocalTargets"_s << QVariant(u"allow"_s);
 
     QTest::addRow("relative data dir") << QStringList{u"--data-dir"_s, u"state/pw"_s} << noEnv << u"dataDir"_s
                                        << QVariant(cwd + u"/state/pw"_s);
@@ -657,6 +668,9 @@ void TestServerOptions::errors_data()
         << u"^invalid value for --log-level: 'verbose' \\(expected DEBUG, INFO, WARN or ERROR\\)$"_s << noSecret;
     QTest::addRow("log format") << QStringList{u"--log-format=xml"_s} << none << noFile
                                 << u"^invalid value for --log-format: 'xml' \\(expected text or json\\)$"_s << noSecret;
+    QTest::addRow("tunnel local targets")
+        << QStringList{u"--tunnel-local-targets=yes"_s} << none << noFile
+        << u"^invalid value for --tunnel-local-targets: 'yes' \\(expected literal, deny or allow\\)$"_s << noSecret;
     QTest::addRow("trusted proxy prefix") << QStringList{u"--trusted-proxy"_s, u"10.0.0.0/33"_s} << none << noFile
                                           << u"^invalid value for --trusted-proxy: '10.0.0.0/33'"_s << noSecret;
     QTest::addRow("trusted proxy second flag")
@@ -755,6 +769,8 @@ void TestServerOptions::help()
                             u"--max-wait"_s,
                             u"--upload-stall-timeout"_s,
                             u"--idle-timeout"_s,
+                            u"--tunnel-idle-timeout"_s,
+                            u"--tunnel-local-targets"_s,
                             u"--reply-timeout"_s,
                             u"--switch-timeout"_s,
                             u"--replay-count"_s,

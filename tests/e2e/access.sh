@@ -4,23 +4,7 @@
 # built patchworkd, driven by curl the way the README shows.
 set -euo pipefail
 
-daemon="$1"
-work=$(mktemp -d)
-log=/dev/null
-runs=0
-pid=
-cleanup() {
-    [[ -n "$pid" ]] && kill -KILL "$pid" 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-fail() {
-    echo "FAIL: $*" >&2
-    echo "--- daemon log:" >&2
-    cat "$log" >&2 || true
-    exit 1
-}
+source "$(dirname "$0")/lib.sh" "$1"
 
 TOKEN=alice-e2e-token-3f9c
 ADMIN=alice-admin-token-77aa
@@ -44,26 +28,8 @@ write_config '["/projects/**"]'
 echo "rate-limit: 1000" >"$work/patchwork.yaml"
 
 start() {
-    runs=$((runs + 1))
-    log="$work/daemon$runs.log"
-    METRICS_TOKEN=$METRICS "$daemon" start --host 127.0.0.1 --port 0 --data-dir "$work/data" \
-        --users-dir "$work/users" --config "$work/patchwork.yaml" 2>>"$log" &
-    pid=$!
-    port=
-    for _ in $(seq 100); do
-        port=$(sed -n 's#.*listening on http://127.0.0.1:\([0-9]*\).*#\1#p' "$log" | head -n1)
-        [[ -n "$port" ]] && break
-        sleep 0.1
-    done
-    [[ -n "$port" ]] || fail "daemon did not start"
-    B="http://127.0.0.1:$port"
+    METRICS_TOKEN=$METRICS start_daemon --users-dir "$work/users" --config "$work/patchwork.yaml"
 }
-stop() {
-    kill -TERM "$pid"
-    wait "$pid" || fail "daemon exit status $? after SIGTERM"
-    pid=
-}
-c() { curl -sS --max-time 20 "$@"; }
 code() { curl -sS --max-time 20 -o /dev/null -w '%{http_code}' "$@"; }
 json() { sed -n "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1/p"; }
 
@@ -196,12 +162,12 @@ sleep 1.1
 [[ $(code "$B/public/queue/again?timeout=0.2") == 204 ]] || fail "a client that left keeps its waiting slot"
 
 # --- the hook secret survives a restart -----------------------------------------------------------------
-stop
+stop_daemon
 start
 [[ $(code "$B/h/$channel?pubsub=1&secret=$secret" -d again) == 200 ]] || fail "hook secret after a restart"
 
 # --- nothing secret in the logs ------------------------------------------------------------------------
-stop
+stop_daemon
 key=$(od -An -tx1 "$work/data/secret_key" | tr -d ' \n')
 [[ ${#key} == 64 ]] || fail "secret_key is not 32 bytes"
 for s in "$TOKEN" "$ADMIN" "$METRICS" "$secret" "$rsecret" "$(hash "$TOKEN")" "$key"; do

@@ -3,33 +3,9 @@
 # End-to-end: starts the built patchworkd and drives it with curl the way the README shows.
 set -euo pipefail
 
-daemon="$1"
-work=$(mktemp -d)
-log="$work/daemon.log"
-pid=
-cleanup() {
-    [[ -n "$pid" ]] && kill -KILL "$pid" 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
+source "$(dirname "$0")/lib.sh" "$1"
 
-fail() {
-    echo "FAIL: $*" >&2
-    echo "--- daemon log:" >&2
-    cat "$log" >&2 || true
-    exit 1
-}
-
-PATCHWORK_DATA_DIR="$work/data" "$daemon" start --host 127.0.0.1 --port 0 --max-body 1MiB 2>"$log" &
-pid=$!
-for _ in $(seq 100); do
-    port=$(sed -n 's#.*listening on http://127.0.0.1:\([0-9]*\).*#\1#p' "$log" | head -n1)
-    [[ -n "$port" ]] && break
-    sleep 0.1
-done
-[[ -n "${port:-}" ]] || fail "daemon did not start"
-B="http://127.0.0.1:$port"
-c() { curl -sS --max-time 20 "$@"; }
+start_daemon --max-body 1MiB
 
 # Health and the index page.
 [[ $(c "$B/healthz") == "OK!" ]] || fail "healthz"
@@ -103,9 +79,7 @@ bash -n "$work/patchwork" || fail "bash client syntax"
 c -o "$work/sd" -w '%{http_code}' "$B/public/queue/never" -d "undelivered" >"$work/sdcode" &
 w=$!
 sleep 0.3
-kill -TERM "$pid"
-wait "$pid" || fail "daemon exit status $? after SIGTERM"
-pid=
+stop_daemon
 wait "$w" || true
 [[ $(cat "$work/sdcode") == 503 ]] || fail "waiting producer got $(cat "$work/sdcode") on shutdown"
 grep -q "shutting down" "$work/sd" || fail "shutdown text"

@@ -4,51 +4,14 @@
 # the built patchworkd, with curl and `curl -N`, running the README's examples as written.
 set -euo pipefail
 
-daemon="$1"
+source "$(dirname "$0")/lib.sh" "$1"
 readme="$(cd "$(dirname "$0")/../.." && pwd)/README.md"
-work=$(mktemp -d)
-log="$work/daemon.log"
-pid=
 loop=
-cleanup() {
-    [[ -n "$loop" ]] && kill -- -"$loop" 2>/dev/null || true
-    [[ -n "$pid" ]] && kill -KILL "$pid" 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-fail() {
-    echo "FAIL: $*" >&2
-    echo "--- daemon log:" >&2
-    cat "$log" >&2 || true
-    exit 1
-}
-
-start_daemon() {
-    PATCHWORK_DATA_DIR="$work/data" "$daemon" start --host 127.0.0.1 --port 0 --rate-limit 0 "$@" 2>"$log" &
-    pid=$!
-    port=
-    for _ in $(seq 100); do
-        port=$(sed -n 's#.*listening on http://127.0.0.1:\([0-9]*\).*#\1#p' "$log" | head -n1)
-        [[ -n "$port" ]] && break
-        sleep 0.1
-    done
-    [[ -n "$port" ]] || fail "daemon did not start"
-    B="http://127.0.0.1:$port"
-}
-c() { curl -sS --max-time 20 "$@"; }
+on_exit '[[ -n "$loop" ]] && kill -- -"$loop" 2>/dev/null'
 header() { tr -d '\r' | sed -n "s/^$1: //Ip"; } # header NAME < response head
-# waits up to 10 s for a shell condition
-until_true() {
-    for _ in $(seq 100); do
-        eval "$1" && return 0
-        sleep 0.1
-    done
-    return 1
-}
 publish() { c -D - -o /dev/null "$B$1" --data-binary "$2"; } # prints the response head
 
-start_daemon --replay-count 3
+start_daemon --rate-limit 0 --replay-count 3
 
 # --- ids: the publisher and every receiver see Patch-Id and Patch-Time -----------------------------
 c -D "$work/sub.h" -o "$work/sub.b" "$B/public/pubsub/ids" &
@@ -161,10 +124,8 @@ curl -s -N --max-time 1 -H "Last-Event-ID: ${ids[0]}" "$B/public/pubsub/gap?stre
 [[ $(c -o /dev/null -w '%{http_code}' "$B/public/queue/q?stream=sse") == 400 ]] || fail "stream on a queue path"
 
 # --- replay off ---------------------------------------------------------------------------------------
-kill -TERM "$pid"
-wait "$pid" || fail "daemon exit status"
-pid=
-start_daemon --replay-total-bytes 0
+stop_daemon
+start_daemon --rate-limit 0 --replay-total-bytes 0
 publish /public/pubsub/off "gone" >/dev/null
 [[ $(c -o /dev/null -w '%{http_code}' "$B/public/pubsub/off?since=all&timeout=0.3") == 204 ]] ||
     fail "--replay-total-bytes 0 should disable replay"

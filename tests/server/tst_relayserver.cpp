@@ -704,6 +704,18 @@ private Q_SLOTS:
         verifyStillServing();
     }
 
+    // Issue 8 item 10: dot-segment removal is linear, so a 1 MB path of /.. is answered like any other.
+    void longDotSegmentPathAnswered()
+    {
+        cleanup();
+        RelayServer::Settings s;
+        s.limits.maxHeaderBytes = 2 * 1024 * 1024;
+        startServer(s);
+        const TestResponse r = get(QByteArray("/public" + QByteArray("/..").repeated(350'000) + "/healthz"));
+        QCOMPARE(r.status, 200);
+        QCOMPARE(r.body, QByteArray("OK!\n"));
+    }
+
     // Issue 8 item 2: a percent-decoded CR LF in a request id must not split the responder's response.
     void headerInjectionRefused()
     {

@@ -8,6 +8,7 @@
 #include <QLocalSocket>
 #include <QNetworkRequest>
 #include <QPointer>
+#include <QProcess>
 #include <QRandomGenerator>
 #include <QSignalSpy>
 #include <QSslKey>
@@ -21,6 +22,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -38,6 +40,7 @@
 #include "testhttpclient.h"
 #include "testutil.h"
 #include "tunnel/tunnelserver.h"
+#include "tunnel/tunneltarget.h"
 #include "util/metrics.h"
 
 using namespace Qt::StringLiterals;
@@ -260,7 +263,8 @@ private:
                 } else if (r.token != TOKEN) {
                     result.status = 403;
                     result.reason = u"token not found"_s;
-                } else if (!r.target.startsWith("127.0.0.1:")) {
+                } else if (!r.target.startsWith("127.0.0.1:") && !r.target.startsWith("localhost:")
+                           && !r.target.contains(".test:")) {
                     result.status = 403;
                     result.reason = u"token does not match patterns"_s;
                 } else {
@@ -306,6 +310,56 @@ private:
             QTest::qWait(5);
         }
         return m_relay->tunnelServer()->tunnelCount() == 0;
+    }
+    // Buffers small enough for the backpressure tests to reach their limits quickly.
+    static TunnelBridge::Settings smallBuffers()
+    {
+        TunnelBridge::Settings settings;
+        settings.bufferLimit = 256 * KiB;
+        settings.readBufferSize = 64 * KiB;
+        return settings;
+    }
+    // Opens a tunnel to `targetPort` on a plain socket that reads only when the test does.
+    bool openSlowReader(QTcpSocket &raw, quint16 targetPort)
+    {
+        raw.setReadBufferSize(16 * KiB);
+        raw.connectToHost(QHostAddress::LocalHost, m_port);
+        if (!raw.waitForConnected(timeoutMs(5000))) {
+            return false;
+        }
+        raw.write(upgradeRequest(path(targetPort)));
+        return readHead(raw).startsWith("HTTP/1.1 101 ") && m_bridge;
+    }
+    // Reads frames from `raw` as the client until `done()` (false after 60 s): `onEvent` sees each complete
+    // frame and returns false for one that should not come. Tracks the bridge's memory in *maxBuffered.
+    bool readFrames(QTcpSocket &raw,
+                    const std::function<bool(const WebSocketCodec::Event &)> &onEvent,
+                    const std::function<bool()> &done,
+                    qint64 *maxBuffered)
+    {
+        WebSocketCodec codec(WebSocketCodec::Role::Client);
+        QElapsedTimer timer;
+        timer.start();
+        while (!done()) {
+            if (timer.elapsed() > timeoutMs(60'000)) {
+                return false;
+            }
+            if (raw.bytesAvailable() == 0) {
+                QTest::qWait(1);
+                continue;
+            }
+            QByteArray chunk = raw.readAll();
+            qsizetype pos = 0;
+            while (pos < chunk.size()) {
+                const WebSocketCodec::Event e = codec.decode(chunk.data() + pos, chunk.size() - pos);
+                pos += e.consumed;
+                if (e.kind != WebSocketCodec::Event::Kind::NeedMore && !onEvent(e)) {
+                    return false;
+                }
+            }
+            *maxBuffered = qMax(*maxBuffered, m_bridge->bufferedBytes());
+        }
+        return true;
     }
     // The bound a tunnel's memory must stay under (TunnelBridge's comment), plus frame headers.
     static qint64 bufferBound(const TunnelBridge::Settings &s)
@@ -370,10 +424,11 @@ private Q_SLOTS:
         QByteArray key = upgradeRequest(p);
         key.replace(KEY, "c2hvcnQ=");
         QTest::addRow("bad key") << key << 400 << QByteArray("Bad Request: invalid Sec-WebSocket-Key\n");
-        QTest::addRow("port not a number")
-            << upgradeRequest("/huproxy/alice/127.0.0.1/ssh") << 400 << QByteArray("Bad Request: invalid port\n");
-        QTest::addRow("port too large") << upgradeRequest("/huproxy/alice/127.0.0.1/65536") << 400
-                                        << QByteArray("Bad Request: invalid port\n");
+        QTest::addRow("port not a number") << upgradeRequest("/huproxy/alice/127.0.0.1/ssh") << 400
+                                           << QByteArray("Bad Request: invalid port (expected 1-65535)\n");
+        QTest::addRow("invalid host") << upgradeRequest("/huproxy/alice/a%20b/22") << 400
+                                      << QByteArray("Bad Request: invalid host (expected a DNS name or an IP "
+                                                    "address, IPv6 in brackets)\n");
         QTest::addRow("no port") << upgradeRequest("/huproxy/alice/127.0.0.1") << 404 << QByteArray("Not found\n");
         QTest::addRow("extra segment") << upgradeRequest("/huproxy/alice/127.0.0.1/22/x") << 404
                                        << QByteArray("Not found\n");
@@ -441,6 +496,16 @@ private Q_SLOTS:
                                           << QByteArray("bob") << QByteArray("[::1]:22") << QByteArray("abc");
         QTest::addRow("percent-encoded user") << QByteArray("/huproxy/b%6Fb/h/22") << QByteArray("abc")
                                               << QByteArray("bob") << QByteArray("h:22") << QByteArray("abc");
+        const QByteArray longest = QByteArray(63, 'a') + '.' + QByteArray(63, 'b') + '.' + QByteArray(63, 'c') + '.'
+                                   + QByteArray(61, 'd'); // 253 characters
+        QTest::addRow("longest name") << QByteArray("/huproxy/bob/" + longest + "/22") << QByteArray("abc")
+                                      << QByteArray("bob") << QByteArray(longest + ":22") << QByteArray("abc");
+        QTest::addRow("punycode, digits, hyphens")
+            << QByteArray("/huproxy/bob/xn--bcher-kva.Ex-4mple.de/65535") << QByteArray("abc") << QByteArray("bob")
+            << QByteArray("xn--bcher-kva.Ex-4mple.de:65535") << QByteArray("abc");
+        QTest::addRow("IPv4-mapped IPv6")
+            << QByteArray("/huproxy/bob/%5B::ffff:10.0.0.1%5D/1") << QByteArray("abc") << QByteArray("bob")
+            << QByteArray("[::ffff:10.0.0.1]:1") << QByteArray("abc");
     }
     void authorizerSees()
     {
@@ -460,6 +525,271 @@ private Q_SLOTS:
         QCOMPARE(m_requests.first().target, expectedTarget);
         QCOMPARE(m_requests.first().token, expectedToken);
         QVERIFY(m_requests.first().tokenPresented);
+    }
+
+    // PROTOCOL §11: the ACL sees exactly what is dialled, so anything that one reader of the host could
+    // take differently from another is refused before the ACL and the upgrade.
+    void badTargets_data()
+    {
+        QTest::addColumn<QByteArray>("host");
+        QTest::addColumn<QByteArray>("port");
+        QTest::addColumn<QByteArray>("body");
+        const QByteArray invalidHost =
+            "Bad Request: invalid host (expected a DNS name or an IP address, IPv6 in brackets)\n";
+        const QByteArray invalidPort = "Bad Request: invalid port (expected 1-65535)\n";
+        // Control characters never reach the tunnel: the relay refuses such a path first.
+        const QByteArray controlCharacters = "Invalid path: control characters are not allowed\n";
+        const auto canonical = [](QByteArrayView use) -> QByteArray {
+            return "Bad Request: IP address not in canonical form (use " + use.toByteArray() + ")\n";
+        };
+        QTest::addRow("NUL in a name") << QByteArray("127.0.0.1%00.example.com") << QByteArray("22")
+                                       << controlCharacters;
+        QTest::addRow("NUL at the end") << QByteArray("example.com%00") << QByteArray("22") << controlCharacters;
+        QTest::addRow("percent") << QByteArray("127.0.0.1%25.example.com") << QByteArray("22") << invalidHost;
+        QTest::addRow("space") << QByteArray("example.com%20") << QByteArray("22") << invalidHost;
+        QTest::addRow("CR LF") << QByteArray("a%0D%0Ab.example.com") << QByteArray("22") << controlCharacters;
+        QTest::addRow("at sign") << QByteArray("127.0.0.1@example.com") << QByteArray("22") << invalidHost;
+        QTest::addRow("underscore") << QByteArray("my_host") << QByteArray("22") << invalidHost;
+        QTest::addRow("UTF-8") << QByteArray("b%C3%BCcher.de") << QByteArray("22") << invalidHost;
+        QTest::addRow("trailing dot") << QByteArray("example.com.") << QByteArray("22") << invalidHost;
+        QTest::addRow("leading dot") << QByteArray(".example.com") << QByteArray("22") << invalidHost;
+        QTest::addRow("empty label") << QByteArray("a..example.com") << QByteArray("22") << invalidHost;
+        QTest::addRow("leading hyphen") << QByteArray("-a.example.com") << QByteArray("22") << invalidHost;
+        QTest::addRow("trailing hyphen") << QByteArray("a-.example.com") << QByteArray("22") << invalidHost;
+        QTest::addRow("label of 64") << QByteArray(64, 'a') + ".example.com" << QByteArray("22") << invalidHost;
+        QTest::addRow("name of 254") << QByteArray(63, 'a') + '.' + QByteArray(63, 'b') + '.' + QByteArray(63, 'c')
+                                            + '.' + QByteArray(62, 'd')
+                                     << QByteArray("22") << invalidHost;
+        QTest::addRow("numeric last label") << QByteArray("1.2.3.4.5") << QByteArray("22") << invalidHost;
+        QTest::addRow("IPv4 in brackets") << QByteArray("%5B127.0.0.1%5D") << QByteArray("22") << invalidHost;
+        QTest::addRow("unclosed bracket") << QByteArray("%5B::1") << QByteArray("22") << invalidHost;
+        QTest::addRow("IPv6 zone") << QByteArray("%5Bfe80::1%25lo%5D") << QByteArray("22") << invalidHost;
+        QTest::addRow("not an address") << QByteArray("%5B::g%5D") << QByteArray("22") << invalidHost;
+        QTest::addRow("short IPv4") << QByteArray("127.1") << QByteArray("22") << canonical("127.0.0.1");
+        QTest::addRow("decimal IPv4") << QByteArray("2130706433") << QByteArray("22") << canonical("127.0.0.1");
+        QTest::addRow("hex IPv4") << QByteArray("0x7f000001") << QByteArray("22") << canonical("127.0.0.1");
+        QTest::addRow("octal IPv4") << QByteArray("0177.0.0.1") << QByteArray("22") << canonical("127.0.0.1");
+        QTest::addRow("leading zeros") << QByteArray("127.000.000.001") << QByteArray("22") << canonical("127.0.0.1");
+        QTest::addRow("IPv6 upper case") << QByteArray("%5B::FFFF:7F00:1%5D") << QByteArray("22")
+                                         << canonical("[::ffff:127.0.0.1]");
+        QTest::addRow("IPv6 uncompressed") << QByteArray("0:0:0:0:0:0:0:1") << QByteArray("22") << canonical("[::1]");
+        QTest::addRow("port with plus") << QByteArray("example.com") << QByteArray("+22") << invalidPort;
+        QTest::addRow("port with minus") << QByteArray("example.com") << QByteArray("-1") << invalidPort;
+        QTest::addRow("port 0") << QByteArray("example.com") << QByteArray("0") << invalidPort;
+        QTest::addRow("port with leading zero") << QByteArray("example.com") << QByteArray("022") << invalidPort;
+        QTest::addRow("port 65536") << QByteArray("example.com") << QByteArray("65536") << invalidPort;
+        QTest::addRow("port 6 digits") << QByteArray("example.com") << QByteArray("000022") << invalidPort;
+        QTest::addRow("port with space") << QByteArray("example.com") << QByteArray("22%20") << invalidPort;
+        QTest::addRow("port with NUL") << QByteArray("example.com") << QByteArray("22%00") << controlCharacters;
+        QTest::addRow("port in hex") << QByteArray("example.com") << QByteArray("0x16") << invalidPort;
+    }
+    void badTargets()
+    {
+        QFETCH(QByteArray, host);
+        QFETCH(QByteArray, port);
+        QFETCH(QByteArray, body);
+        TestHttpClient client(m_port);
+        client.send(upgradeRequest(QByteArray("/huproxy/alice/" + host + '/' + port)));
+        QVERIFY(client.waitForResponse(timeoutMs(5000)));
+        const TestResponse r = client.takeResponse();
+        QCOMPARE(r.status, 400);
+        QCOMPARE(r.body, body);
+        QVERIFY(m_requests.isEmpty()); // refused before the ACL
+        QCOMPARE(m_relay->tunnelServer()->tunnelCount(), 0);
+    }
+
+    // Beneath the relay's own check of the path, the target parser refuses control characters too.
+    void targetParserRefusesControlCharacters()
+    {
+        for (const QByteArray &host : {QByteArray("127.0.0.1\0.example.com", 23), QByteArray("a\r\nb.example.com")}) {
+            QByteArray error;
+            QVERIFY(!TunnelTarget::parse(host, "22", &error));
+            QVERIFY2(error.startsWith("Bad Request: invalid host"), error.constData());
+        }
+        QByteArray error;
+        QVERIFY(!TunnelTarget::parse("example.com", QByteArray("22\0", 3), &error));
+        QVERIFY2(error.startsWith("Bad Request: invalid port"), error.constData());
+    }
+
+    // The probe of issue 8: `127.0.0.1%00.example.com` matched `*.example.com:*` and the dial, which
+    // stops at the NUL, reached the relay's loopback.
+    void nulByteDoesNotReachLoopback()
+    {
+        QTemporaryDir dir;
+        QVERIFY(QDir(dir.path()).mkpath(u"alice"_s));
+        QFile config(dir.filePath(u"alice/config.yaml"_s));
+        QVERIFY(config.open(QIODevice::WriteOnly));
+        config.write("tokens:\n  t0ken:\n    huproxy: [\"*.example.com:*\"]\n");
+        config.close();
+        DirectoryConfigSource source(dir.path());
+        m_relay->tunnelServer()->setAuthorizer(TunnelServer::configAuthorizer(&source, &m_clock));
+        Target target(Target::Mode::Echo);
+        TestHttpClient client(m_port);
+        client.send(
+            upgradeRequest(QByteArray("/huproxy/alice/127.0.0.1%00.example.com/" + QByteArray::number(target.port()))));
+        QVERIFY(client.waitForResponse(timeoutMs(5000)));
+        const TestResponse r = client.takeResponse();
+        QCOMPARE(r.status, 400);
+        QCOMPARE(r.body, QByteArray("Invalid path: control characters are not allowed\n"));
+        QCOMPARE(m_relay->tunnelServer()->tunnelCount(), 0);
+        QCOMPARE(target.connections, 0);
+    }
+
+    // Which resolved addresses a tunnel may dial (LocalTargets, docs/DECISIONS.md).
+    void refusal_data()
+    {
+        QTest::addColumn<QByteArray>("host");
+        QTest::addColumn<QStringList>("addresses");
+        QTest::addColumn<LocalTargets>("policy");
+        QTest::addColumn<QString>("refusal");
+        const QString none;
+        const QString viaName = u"refused: resolves to %1, local to the relay"_s;
+        const QString denied = u"refused: %1 is local to the relay"_s;
+        const QStringList lan{u"192.168.1.10"_s, u"fd00::10"_s};
+        QTest::addRow("LAN name") << QByteArray("nas.lan") << lan << LocalTargets::Literal << none;
+        QTest::addRow("LAN name, deny") << QByteArray("nas.lan") << lan << LocalTargets::Deny << none;
+        QTest::addRow("LAN literal") << QByteArray("10.1.2.3") << QStringList{u"10.1.2.3"_s} << LocalTargets::Deny
+                                     << none;
+        QTest::addRow("CGNAT and public")
+            << QByteArray("h.example") << QStringList{u"100.64.0.1"_s, u"8.8.8.8"_s} << LocalTargets::Literal << none;
+        QTest::addRow("name to loopback") << QByteArray("evil.example.com") << QStringList{u"127.0.0.1"_s}
+                                          << LocalTargets::Literal << viaName.arg(u"127.0.0.1"_s);
+        QTest::addRow("name to 127.0.1.1") << QByteArray("myhost") << QStringList{u"127.0.1.1"_s}
+                                           << LocalTargets::Literal << viaName.arg(u"127.0.1.1"_s);
+        QTest::addRow("one of several addresses")
+            << QByteArray("mixed.example.com") << QStringList{u"192.0.2.1"_s, u"::1"_s} << LocalTargets::Literal
+            << viaName.arg(u"::1"_s);
+        QTest::addRow("name to unspecified") << QByteArray("zero.example.com") << QStringList{u"0.0.0.0"_s}
+                                             << LocalTargets::Literal << viaName.arg(u"0.0.0.0"_s);
+        QTest::addRow("name to IPv6 unspecified")
+            << QByteArray("zero.example.com") << QStringList{u"::"_s} << LocalTargets::Literal << viaName.arg(u"::"_s);
+        QTest::addRow("name to cloud metadata") << QByteArray("meta.example.com") << QStringList{u"169.254.169.254"_s}
+                                                << LocalTargets::Literal << viaName.arg(u"169.254.169.254"_s);
+        QTest::addRow("name to IPv6 link-local") << QByteArray("ll.example.com") << QStringList{u"fe80::1"_s}
+                                                 << LocalTargets::Literal << viaName.arg(u"fe80::1"_s);
+        QTest::addRow("name to IPv4-mapped loopback")
+            << QByteArray("m.example.com") << QStringList{u"::ffff:127.0.0.1"_s} << LocalTargets::Literal
+            << viaName.arg(u"::ffff:127.0.0.1"_s);
+        QTest::addRow("name to IPv4-compatible loopback")
+            << QByteArray("c.example.com") << QStringList{u"::127.0.0.1"_s} << LocalTargets::Literal
+            << viaName.arg(QHostAddress(u"::127.0.0.1"_s).toString());
+        QTest::addRow("name to loopback, allow")
+            << QByteArray("evil.example.com") << QStringList{u"127.0.0.1"_s} << LocalTargets::Allow << none;
+        QTest::addRow("localhost") << QByteArray("localhost") << QStringList{u"::1"_s, u"127.0.0.1"_s}
+                                   << LocalTargets::Literal << none;
+        QTest::addRow("LocalHost") << QByteArray("LocalHost") << QStringList{u"127.0.0.1"_s} << LocalTargets::Literal
+                                   << none;
+        QTest::addRow("localhost, deny") << QByteArray("localhost") << QStringList{u"127.0.0.1"_s} << LocalTargets::Deny
+                                         << denied.arg(u"127.0.0.1"_s);
+        QTest::addRow("loopback literal")
+            << QByteArray("127.0.0.1") << QStringList{u"127.0.0.1"_s} << LocalTargets::Literal << none;
+        QTest::addRow("loopback literal, deny") << QByteArray("127.0.0.1") << QStringList{u"127.0.0.1"_s}
+                                                << LocalTargets::Deny << denied.arg(u"127.0.0.1"_s);
+        QTest::addRow("IPv6 loopback literal, deny")
+            << QByteArray("::1") << QStringList{u"::1"_s} << LocalTargets::Deny << denied.arg(u"::1"_s);
+    }
+    void refusal()
+    {
+        QFETCH(QByteArray, host);
+        QFETCH(QStringList, addresses);
+        QFETCH(LocalTargets, policy);
+        QFETCH(QString, refusal);
+        QByteArray error;
+        const std::optional<TunnelTarget> target = TunnelTarget::parse(host, "22", &error);
+        QVERIFY2(target, error.constData());
+        QList<QHostAddress> resolved;
+        for (const QString &a : addresses) {
+            resolved.append(QHostAddress(a));
+        }
+        QCOMPARE(target->refusal(resolved, policy), refusal);
+    }
+
+    // The same through real tunnels: `localhost` is reached by default, but not with `deny`.
+    void localTargets()
+    {
+        Target target(Target::Mode::Echo);
+        {
+            auto ws = openWebSocket("/huproxy/alice/localhost/" + QByteArray::number(target.port()));
+            QVERIFY(waitConnected(ws.get()));
+            QSignalSpy echoed(ws.get(), &QWebSocket::binaryMessageReceived);
+            ws->sendBinaryMessage("hi");
+            QVERIFY(echoed.wait(timeoutMs(5000)));
+            QCOMPARE(echoed.first().first().toByteArray(), QByteArray("hi"));
+        }
+        QVERIFY(waitNoTunnels());
+        QCOMPARE(target.connections, 1);
+
+        TunnelBridge::Settings settings;
+        settings.localTargets = LocalTargets::Deny;
+        startServer(settings);
+        for (const QByteArray &host : {QByteArray("localhost"), QByteArray("127.0.0.1")}) {
+            auto ws = openWebSocket("/huproxy/alice/" + host + '/' + QByteArray::number(target.port()));
+            QSignalSpy disconnected(ws.get(), &QWebSocket::disconnected);
+            QVERIFY(waitConnected(ws.get()));
+            QTRY_COMPARE_WITH_TIMEOUT(disconnected.size(), 1, timeoutMs(5000));
+            QCOMPARE(ws->closeCode(), QWebSocketProtocol::CloseCodeBadOperation);
+            const QString prefix =
+                u"cannot connect to %1:%2: refused: "_s.arg(QString::fromLatin1(host)).arg(target.port());
+            QVERIFY2(ws->closeReason().startsWith(prefix), qPrintable(ws->closeReason()));
+            QVERIFY2(ws->closeReason().endsWith(u" is local to the relay"_s), qPrintable(ws->closeReason()));
+        }
+        QVERIFY(waitNoTunnels());
+        QCOMPARE(target.connections, 1);
+    }
+
+    // A name is resolved once, every address is checked, and the checked addresses are the ones
+    // dialled, in order. Runs itself again in a child whose resolver answers for made-up names through
+    // nss_wrapper (libnss-wrapper), so that no DNS server is needed.
+    void resolvedNames()
+    {
+        if (!qEnvironmentVariableIsSet("NSS_WRAPPER_HOSTS")) {
+            QTemporaryDir dir;
+            QFile hosts(dir.filePath(u"hosts"_s));
+            QVERIFY(hosts.open(QIODevice::WriteOnly));
+            hosts.write("127.0.0.1 loopback.test\n127.0.0.2 twice.test\n127.0.0.1 twice.test\n");
+            hosts.close();
+            QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+            env.insert(u"LD_PRELOAD"_s, u"libnss_wrapper.so"_s);
+            env.insert(u"NSS_WRAPPER_HOSTS"_s, hosts.fileName());
+            QProcess child;
+            child.setProcessEnvironment(env);
+            child.setProcessChannelMode(QProcess::MergedChannels);
+            child.start(QCoreApplication::applicationFilePath(), {u"resolvedNames"_s});
+            QVERIFY(child.waitForFinished(timeoutMs(60'000)));
+            const QByteArray output = child.readAll();
+            QVERIFY2(child.exitStatus() == QProcess::NormalExit && child.exitCode() == 0, output.constData());
+            QVERIFY2(output.contains("PASS   : TestTunnel::resolvedNames()"), output.constData());
+            return;
+        }
+        Target target(Target::Mode::Echo);
+        const QByteArray port = QByteArray::number(target.port());
+        // By default a name that resolves to loopback is refused, and nothing is dialled.
+        {
+            auto ws = openWebSocket("/huproxy/alice/loopback.test/" + port);
+            QSignalSpy disconnected(ws.get(), &QWebSocket::disconnected);
+            QVERIFY(waitConnected(ws.get()));
+            QTRY_COMPARE_WITH_TIMEOUT(disconnected.size(), 1, timeoutMs(5000));
+            QCOMPARE(ws->closeCode(), QWebSocketProtocol::CloseCodeBadOperation);
+            QCOMPARE(ws->closeReason(),
+                     u"cannot connect to loopback.test:%1: refused: resolves to 127.0.0.1, local to the relay"_s.arg(
+                         target.port()));
+        }
+        QVERIFY(waitNoTunnels());
+        QCOMPARE(target.connections, 0);
+
+        // With `allow` the addresses are tried in order: nothing listens on 127.0.0.2, 127.0.0.1 answers.
+        TunnelBridge::Settings settings;
+        settings.localTargets = LocalTargets::Allow;
+        startServer(settings);
+        for (const QByteArray &host : {QByteArray("loopback.test"), QByteArray("twice.test")}) {
+            auto ws = openWebSocket("/huproxy/alice/" + host + '/' + port);
+            QVERIFY(waitConnected(ws.get()));
+            QSignalSpy echoed(ws.get(), &QWebSocket::binaryMessageReceived);
+            ws->sendBinaryMessage(host);
+            QVERIFY2(echoed.wait(timeoutMs(5000)), host.constData());
+            QCOMPARE(echoed.first().first().toByteArray(), host);
+        }
+        QCOMPARE(target.connections, 2);
     }
 
     // The users directory and the ACL of PROTOCOL §8/§11, as the daemon wires them.
@@ -729,19 +1059,12 @@ private Q_SLOTS:
     // target instead of buffering, and everything arrives once the client reads again.
     void clientStopsReading()
     {
-        TunnelBridge::Settings settings;
-        settings.bufferLimit = 256 * KiB;
-        settings.readBufferSize = 64 * KiB;
+        const TunnelBridge::Settings settings = smallBuffers();
         startServer(settings);
         Target target(Target::Mode::Source);
         target.sourceTotal = 96 * MiB;
         QTcpSocket raw;
-        raw.setReadBufferSize(16 * KiB);
-        raw.connectToHost(QHostAddress::LocalHost, m_port);
-        QVERIFY(raw.waitForConnected(timeoutMs(5000)));
-        raw.write(upgradeRequest(path(target.port())));
-        QVERIFY(readHead(raw).startsWith("HTTP/1.1 101 "));
-        QVERIFY(m_bridge);
+        QVERIFY(openSlowReader(raw, target.port()));
 
         qint64 maxBuffered = 0;
         QVERIFY(waitUntilSteady(
@@ -755,27 +1078,17 @@ private Q_SLOTS:
         QVERIFY2(maxBuffered <= bufferBound(settings), QByteArray::number(maxBuffered).constData());
 
         // The client reads again: every byte arrives, in order.
-        WebSocketCodec codec(WebSocketCodec::Role::Client);
         QCryptographicHash hash(QCryptographicHash::Sha256);
         qint64 received = 0;
-        QElapsedTimer timer;
-        timer.start();
-        while (received < target.sourceTotal && timer.elapsed() < timeoutMs(60'000)) {
-            if (raw.bytesAvailable() == 0) {
-                QTest::qWait(1);
-                continue;
-            }
-            QByteArray chunk = raw.readAll();
-            qsizetype pos = 0;
-            while (pos < chunk.size()) {
-                const WebSocketCodec::Event e = codec.decode(chunk.data() + pos, chunk.size() - pos);
-                pos += e.consumed;
-                QVERIFY(e.kind == WebSocketCodec::Event::Kind::Data || e.kind == WebSocketCodec::Event::Kind::NeedMore);
+        QVERIFY(readFrames(
+            raw,
+            [&](const WebSocketCodec::Event &e) {
                 hash.addData(e.payload);
                 received += e.payload.size();
-            }
-            maxBuffered = qMax(maxBuffered, m_bridge->bufferedBytes());
-        }
+                return e.kind == WebSocketCodec::Event::Kind::Data;
+            },
+            [&]() { return received >= target.sourceTotal; },
+            &maxBuffered));
         QCOMPARE(received, target.sourceTotal);
         QCOMPARE(hash.result(), target.sentHash.result());
         QVERIFY2(maxBuffered <= bufferBound(settings), QByteArray::number(maxBuffered).constData());
@@ -784,9 +1097,7 @@ private Q_SLOTS:
     // The target stops reading while the client keeps sending.
     void targetStopsReading()
     {
-        TunnelBridge::Settings settings;
-        settings.bufferLimit = 256 * KiB;
-        settings.readBufferSize = 64 * KiB;
+        const TunnelBridge::Settings settings = smallBuffers();
         startServer(settings);
         Target target(Target::Mode::Sink);
         target.setReading(false);
@@ -821,6 +1132,56 @@ private Q_SLOTS:
         QCOMPARE(target.received, total);
         QCOMPARE(target.receivedHash.result(), sentHash.result());
         QVERIFY2(maxBuffered <= bufferBound(settings), QByteArray::number(maxBuffered).constData());
+    }
+
+    // Issue 8: a client that sends pings and never reads. The pongs queue only up to a bound, then the
+    // relay stops reading the client (its TCP flow control holds the pings back), serves others
+    // meanwhile, and answers every ping once the client reads.
+    void pingFloodIsHeldBack()
+    {
+        const TunnelBridge::Settings settings = smallBuffers();
+        startServer(settings);
+        Target target(Target::Mode::Sink);
+        QTcpSocket raw;
+        QVERIFY(openSlowReader(raw, target.port()));
+        QTRY_COMPARE_WITH_TIMEOUT(m_bridge->state(), TunnelBridge::State::Open, timeoutMs(5000));
+
+        // 32 MiB of pings with the largest payload a control frame may carry.
+        const QByteArray ping = WebSocketCodec::frame(
+            WebSocketCodec::OpCode::Ping, QByteArray(125, 'p'), WebSocketCodec::MaskKey{1, 2, 3, 4});
+        const QByteArray block = ping.repeated(1024);
+        const qint64 blocks = 32 * MiB / block.size();
+        const qint64 pings = blocks * 1024;
+        for (qint64 i = 0; i < blocks; ++i) {
+            raw.write(block);
+        }
+        qint64 maxBuffered = 0;
+        QVERIFY(waitUntilSteady(
+            [&]() {
+                maxBuffered = qMax(maxBuffered, m_bridge->bufferedBytes());
+                return raw.bytesToWrite();
+            },
+            300,
+            timeoutMs(20'000)));
+        QVERIFY2(raw.bytesToWrite() > 0, "the client was never held back");
+        QVERIFY2(maxBuffered <= bufferBound(settings), QByteArray::number(maxBuffered).constData());
+
+        const TestResponse health = fetch(m_port, "GET", "/healthz");
+        QCOMPARE(health.status, 200);
+
+        // The client reads: a pong for every ping, and the tunnel's memory stays bounded meanwhile.
+        qint64 pongs = 0;
+        QVERIFY(readFrames(
+            raw,
+            [&](const WebSocketCodec::Event &e) {
+                ++pongs;
+                return e.kind == WebSocketCodec::Event::Kind::Pong;
+            },
+            [&]() { return pongs >= pings; },
+            &maxBuffered));
+        QCOMPARE(pongs, pings);
+        QVERIFY2(maxBuffered <= bufferBound(settings), QByteArray::number(maxBuffered).constData());
+        QCOMPARE(m_bridge->state(), TunnelBridge::State::Open);
     }
 
     // --- time -----------------------------------------------------------------------------------

@@ -1,14 +1,20 @@
 // SPDX-License-Identifier: MIT
-// A subscription to the real relay (in-process, over loopback) through a proxy that cuts its
-// connection again and again: what is published meanwhile still arrives, all of it, once, in order.
+// Subscriptions to the real relay (in-process, over loopback): through a proxy that cuts the
+// connection again and again, what is published meanwhile still arrives, all of it, once, in order; and
+// the relay's access denials end a subscription with the relay's own reason.
+#include <QRegularExpression>
 #include <QSignalSpy>
+#include <QTemporaryDir>
 #include <QTest>
 
 #include <memory>
 
+#include "../server/accessfixture.h"
+#include "access/directoryconfigsource.h"
 #include "client/relayclient.h"
 #include "client/relayreply.h"
 #include "client/subscription.h"
+#include "manualclock.h"
 #include "relay/relayserver.h"
 #include "tcpproxy.h"
 #include "testutil.h"
@@ -22,7 +28,7 @@ using namespace Patchwork::Test;
 
 using Status = Subscription::Status;
 
-class TestLosslessSubscription final : public QObject
+class TestSubscriptionRelay final : public QObject
 {
     Q_OBJECT
 
@@ -49,6 +55,7 @@ private:
 private Q_SLOTS:
     void init()
     {
+        QTest::failOnWarning(QRegularExpression(u".*"_s));
         m_relay = std::make_unique<RelayServer>(&m_clock);
         QVERIFY(m_relay->listen(QHostAddress::LocalHost, 0));
     }
@@ -107,7 +114,43 @@ private Q_SLOTS:
         QVERIFY(proxy.forwardedCount() >= 6);
         QCOMPARE(sub.status(), Status::Connected);
     }
+
+    void accessDeniedIsTerminal_data()
+    {
+        QTest::addColumn<QString>("path");
+        QTest::addColumn<QString>("token");
+        QTest::addColumn<QString>("error");
+        QTest::addRow("no token") << u"/u/alice/pubsub/news"_s << QString() << u"Access denied: token not found"_s;
+        QTest::addRow("unknown token") << u"/u/alice/pubsub/news"_s << u"guess"_s
+                                       << u"Access denied: token not found"_s;
+        QTest::addRow("not allowed there")
+            << u"/u/alice/other?pubsub"_s << u"reader"_s << u"Access denied: token does not match patterns"_s;
+    }
+
+    void accessDeniedIsTerminal()
+    {
+        QFETCH(QString, path);
+        QFETCH(QString, token);
+        QFETCH(QString, error);
+        QTemporaryDir users;
+        writeFile(users.path() + u"/alice/config.yaml"_s, "tokens:\n  reader:\n    GET: [\"/pubsub/*\"]\n");
+        DirectoryConfigSource configs(users.path());
+        ManualClock gateClock;
+        AccessFixture relay(&gateClock, unlimitedSettings(), &configs);
+        QVERIFY(relay.port != 0);
+        Subscription sub(&m_clock);
+        sub.setUrl(QUrl(u"http://127.0.0.1:%1%2"_s.arg(relay.port).arg(path)));
+        sub.setToken(token);
+        sub.start();
+        QTRY_COMPARE_WITH_TIMEOUT(sub.status(), Status::Failed, timeoutMs(5000));
+        QCOMPARE(sub.errorString(), error);
+        QCOMPARE(sub.nextAttemptMs(), -1);
+        // Edited to what the token allows, it connects.
+        sub.setToken(u"reader"_s);
+        sub.setUrl(QUrl(u"http://127.0.0.1:%1/u/alice/pubsub/news"_s.arg(relay.port)));
+        QTRY_COMPARE_WITH_TIMEOUT(sub.status(), Status::Connected, timeoutMs(5000));
+    }
 };
 
-QTEST_GUILESS_MAIN(TestLosslessSubscription)
-#include "tst_losslesssubscription.moc"
+QTEST_GUILESS_MAIN(TestSubscriptionRelay)
+#include "tst_subscriptionrelay.moc"
