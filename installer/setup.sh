@@ -11,7 +11,9 @@ mode="${1:-}"
 
 packages=(cmake ninja-build g++ pkg-config qt6-base-dev qt6-httpserver-dev qt6-websockets-dev qt6-tools-dev
     qt6-tools-dev-tools qt6-l10n-tools libyaml-cpp-dev clang-format curl
-    dropbear-bin openssh-client libnss-wrapper) # the last three: tests/e2e/ssh.sh (no SSH service is enabled)
+    dropbear-bin openssh-client libnss-wrapper # these three: tests/e2e/ssh.sh (no SSH service is enabled)
+    qt6-svg-dev qtkeychain-qt6-dev libqrencode-dev libqt6sql6-sqlite # the tray app
+    dbus xvfb xauth) # the tray's tests (a private D-Bus) and screenshots
 
 install_missing() {
     local missing=()

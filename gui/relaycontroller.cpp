@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: MIT
+#include "gui/relaycontroller.h"
+
+#include <QDir>
+#include <QNetworkInterface>
+#include <QSettings>
+
+namespace Patchwork::Gui
+{
+
+namespace
+{
+
+// Stopping from the tray answers waiting requests at once; deliveries in flight get this long.
+constexpr int TRAY_SHUTDOWN_GRACE_MS = 2000;
+
+bool isAnyAddress(const QHostAddress &host)
+{
+    return host == QHostAddress::Any || host == QHostAddress::AnyIPv4 || host == QHostAddress::AnyIPv6;
+}
+
+QUrl httpUrl(const QString &host, quint16 port)
+{
+    QUrl url;
+    url.setScheme(QStringLiteral("http"));
+    url.setHost(host);
+    url.setPort(port);
+    url.setPath(QStringLiteral("/"));
+    return url;
+}
+
+} // namespace
+
+RelayController::RelayController(Clock *clock, const QString &dataDir, QObject *parent)
+    : QObject(parent)
+    , m_relay(new Server::Relay(clock, this))
+    , m_dataDir(dataDir)
+{
+    connect(m_relay, &Server::Relay::runningChanged, this, &RelayController::stateChanged);
+    connect(m_relay, &Server::Relay::portChanged, this, &RelayController::stateChanged);
+    connect(m_relay, &Server::Relay::errorOccurred, this, [this](const QString &message) {
+        m_error = message;
+        Q_EMIT errorOccurred(message);
+    });
+    connect(m_relay, &Server::Relay::channelCountChanged, this, &RelayController::countsChanged);
+    connect(m_relay, &Server::Relay::waitingCountChanged, this, &RelayController::countsChanged);
+    connect(m_relay, &Server::Relay::connectionCountChanged, this, &RelayController::countsChanged);
+    connect(m_relay, &Server::Relay::messagesPerMinuteChanged, this, &RelayController::countsChanged);
+}
+
+RelayController::Settings RelayController::settings() const
+{
+    return m_settings;
+}
+
+void RelayController::setSettings(const Settings &settings)
+{
+    m_settings = settings;
+}
+
+void RelayController::loadSettings(QSettings &settings)
+{
+    settings.beginGroup(QStringLiteral("relay"));
+    m_settings.lan = settings.value(QStringLiteral("lan"), false).toBool();
+    m_settings.port = quint16(settings.value(QStringLiteral("port"), DefaultPort).toUInt());
+    m_settings.usersDir = settings.value(QStringLiteral("usersDir")).toString();
+    settings.endGroup();
+}
+
+void RelayController::saveSettings(QSettings &settings) const
+{
+    settings.beginGroup(QStringLiteral("relay"));
+    settings.setValue(QStringLiteral("lan"), m_settings.lan);
+    settings.setValue(QStringLiteral("port"), m_settings.port);
+    settings.setValue(QStringLiteral("usersDir"), m_settings.usersDir);
+    settings.endGroup();
+}
+
+QString RelayController::usersDir() const
+{
+    return m_settings.usersDir.isEmpty() ? QDir(m_dataDir).filePath(QStringLiteral("users")) : m_settings.usersDir;
+}
+
+bool RelayController::start()
+{
+    Server::RelaySettings s = m_relay->settings();
+    s.host = bindAddress();
+    s.port = m_settings.port;
+    s.dataDir = m_dataDir;
+    s.secretKey = qgetenv("SECRET_KEY");
+    s.usersDir = usersDir();
+    s.shutdownGraceMs = TRAY_SHUTDOWN_GRACE_MS;
+    QDir().mkpath(s.usersDir);
+    m_relay->setSettings(s);
+    m_error.clear();
+    const bool ok = m_relay->start();
+    Q_EMIT stateChanged();
+    return ok;
+}
+
+void RelayController::stop()
+{
+    m_relay->stop();
+}
+
+bool RelayController::isRunning() const
+{
+    return m_relay->isRunning();
+}
+
+QString RelayController::errorString() const
+{
+    return m_error;
+}
+
+QUrl RelayController::localUrl() const
+{
+    if (!isRunning()) {
+        return {};
+    }
+    const QHostAddress host = bindAddress();
+    return httpUrl(isAnyAddress(host) ? QStringLiteral("127.0.0.1") : host.toString(), m_relay->port());
+}
+
+QList<QUrl> RelayController::lanUrls() const
+{
+    QList<QUrl> urls;
+    const QHostAddress host = bindAddress();
+    if (!isRunning() || host.isLoopback()) {
+        return urls;
+    }
+    const QList<QHostAddress> addresses =
+        isAnyAddress(host) ? QNetworkInterface::allAddresses() : QList<QHostAddress>{host};
+    for (const QHostAddress &address : addresses) {
+        // Link-local IPv6 needs a scope id no browser takes in a URL; loopback is not for other machines.
+        if (address.isLoopback() || address.isLinkLocal()
+            || (host == QHostAddress::AnyIPv4 && address.protocol() != QAbstractSocket::IPv4Protocol)) {
+            continue;
+        }
+        urls.append(httpUrl(address.toString(), m_relay->port()));
+    }
+    return urls;
+}
+
+QString RelayController::summary() const
+{
+    if (!isRunning()) {
+        return tr("Local relay stopped");
+    }
+    return bindAddress().isLoopback() ? tr("Local relay on port %1 (this computer)").arg(m_relay->port())
+                                      : tr("Local relay on port %1 (LAN)").arg(m_relay->port());
+}
+
+Server::Relay *RelayController::relay() const
+{
+    return m_relay;
+}
+
+QHostAddress RelayController::bindAddress() const
+{
+    if (!m_settings.host.isNull()) {
+        return m_settings.host;
+    }
+    return m_settings.lan ? QHostAddress(QHostAddress::Any) : QHostAddress(QHostAddress::LocalHost);
+}
+
+} // namespace Patchwork::Gui

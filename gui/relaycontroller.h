@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <QHostAddress>
+#include <QObject>
+#include <QStringList>
+#include <QUrl>
+
+#include "relay/relay.h"
+
+class QSettings;
+
+namespace Patchwork
+{
+class Clock;
+}
+
+namespace Patchwork::Gui
+{
+
+// The local relay: the same Server::Relay as patchworkd, in-process, with the tray's settings (localhost or
+// all interfaces, port, users directory) kept in QSettings so start/stop never loses them.
+class RelayController final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(RelayController)
+
+public:
+    static constexpr quint16 DefaultPort = 8787;
+
+    struct Settings
+    {
+        bool lan = false; // all interfaces instead of localhost only
+        quint16 port = DefaultPort;
+        QString usersDir; // empty = <data dir>/users
+        // An explicit address (--relay-host); overrides `lan` when set.
+        QHostAddress host;
+
+        friend bool operator==(const Settings &, const Settings &) = default;
+    };
+
+    // `dataDir` holds secret_key and the default users directory. `clock` (not owned) outlives this.
+    RelayController(Clock *clock, const QString &dataDir, QObject *parent = nullptr);
+
+    Settings settings() const;
+    void setSettings(const Settings &settings);
+    void loadSettings(QSettings &settings);
+    void saveSettings(QSettings &settings) const;
+    // The users directory in effect.
+    QString usersDir() const;
+
+    // Starts with the current settings; false (errorString() says why) when it could not listen.
+    bool start();
+    void stop();
+    bool isRunning() const;
+    QString errorString() const;
+
+    // http://127.0.0.1:<port>/ (or the explicit host) while running, else empty.
+    QUrl localUrl() const;
+    // The URLs other machines use: one per non-loopback interface address while listening on the LAN.
+    QList<QUrl> lanUrls() const;
+    // One line for the tray's status: "Local relay on :8787 (LAN)", "Local relay stopped".
+    QString summary() const;
+
+    Server::Relay *relay() const;
+
+Q_SIGNALS:
+    // Running state, port or URLs changed.
+    void stateChanged();
+    // A start failed or the relay reported an error (a clear sentence for the user).
+    void errorOccurred(const QString &message);
+    // The live counts changed.
+    void countsChanged();
+
+private:
+    QHostAddress bindAddress() const;
+
+    Server::Relay *m_relay;
+    QString m_dataDir;
+    Settings m_settings;
+    QString m_error;
+};
+
+} // namespace Patchwork::Gui

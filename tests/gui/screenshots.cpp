@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: MIT
+// Renders the tray's windows with sample data into PNG files for the README (tests/gui/screenshots.sh runs
+// it under xvfb-run). Not a test: it asserts nothing.
+#include <cstdio>
+
+#include <QApplication>
+#include <QDir>
+#include <QMenu>
+#include <QPainter>
+#include <QSettings>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTimer>
+
+#include "gui/historystore.h"
+#include "gui/historywindow.h"
+#include "gui/mainwindow.h"
+#include "gui/relaycontroller.h"
+#include "gui/relaypanel.h"
+#include "gui/subscriptionconfig.h"
+#include "gui/subscriptionmanager.h"
+#include "gui/trayapplication.h"
+#include "gui/traycontroller.h"
+
+using namespace Patchwork::Gui;
+using namespace Qt::StringLiterals;
+
+namespace
+{
+
+void addSample(HistoryStore *history,
+               int minutesAgo,
+               const QString &sub,
+               const QString &title,
+               const QString &body,
+               const QString &click = {})
+{
+    HistoryEntry e;
+    e.time = QDateTime::currentDateTimeUtc().addSecs(-60 * minutesAgo);
+    e.subscription = sub;
+    e.title = title;
+    e.body = body;
+    e.clickUrl = click;
+    e.read = minutesAgo > 30;
+    history->add(e);
+}
+
+bool save(QWidget *widget, const QString &file)
+{
+    const QPixmap pixmap = widget->grab();
+    if (!pixmap.save(file)) {
+        std::fprintf(stderr, "cannot write %s\n", qPrintable(file));
+        return false;
+    }
+    std::printf("wrote %s\n", qPrintable(file));
+    return true;
+}
+
+} // namespace
+
+int main(int argc, char *argv[])
+{
+    QTemporaryDir home;
+    qputenv("XDG_DATA_HOME", home.filePath(u"data"_s).toUtf8());
+    qputenv("XDG_CONFIG_HOME", home.filePath(u"config"_s).toUtf8());
+    QApplication::setOrganizationName(u"patchwork"_s);
+    QApplication::setApplicationName(u"patchwork-tray"_s);
+    QApplication app(argc, argv);
+    QApplication::setQuitOnLastWindowClosed(false);
+    const QString out = argc > 1 ? QString::fromLocal8Bit(argv[1]) : u"docs/screenshots"_s;
+    QDir().mkpath(out);
+
+    {
+        QSettings settings;
+        SubscriptionConfig a;
+        a.id = u"a"_s;
+        a.name = u"Server alerts"_s;
+        a.serverUrl = QUrl(u"http://127.0.0.1:1"_s); // nothing listens: shows a reconnecting state
+        a.channelPath = u"/public/pubsub/alerts"_s;
+        SubscriptionConfig b = a;
+        b.id = u"b"_s;
+        b.name = u"Backups"_s;
+        b.enabled = false;
+        SubscriptionSettings::save(settings, {a, b});
+        settings.setValue(u"relay/lan"_s, true);
+        settings.setValue(u"relay/port"_s, RelayController::DefaultPort);
+    }
+
+    TrayApplication tray;
+    TrayApplication::Options options;
+    options.useTray = false; // Xvfb has no tray host; the menu and panels are grabbed directly
+    options.singleInstance = false;
+    options.startRelay = true;
+    QString error;
+    if (!tray.start(options, &error)) {
+        std::fprintf(stderr, "%s\n", qPrintable(error));
+        return 1;
+    }
+    HistoryStore *history = tray.history();
+    addSample(history, 2, u"Server alerts"_s, u"⚠️ Disk almost full"_s, u"/var is at 93% on web-1"_s);
+    addSample(history, 9, u"CI"_s, u"build 7 passed"_s, u"main @ 4f2a91c, 312 tests"_s, u"https://ci.example.org/7"_s);
+    addSample(history, 45, u"Backups"_s, u"Backup done"_s, u"nas: 41 GiB in 12 min"_s);
+    addSample(history, 180, u"Server alerts"_s, u"web-2 is back"_s, u"HTTP 200 after 3 min"_s);
+    addSample(history, 1440, u"Door"_s, u"Someone rang"_s, u"front door, 18:02"_s);
+
+    int status = 0;
+    QTimer::singleShot(1500, &app, [&] {
+        QMenu *menu = tray.tray()->menu();
+        menu->popup(QPoint(40, 40));
+        QMenu *sub = tray.subscriptionsMenu();
+        QApplication::processEvents();
+        // The menu with the Subscriptions submenu open next to it, on one canvas.
+        sub->popup(menu->mapToGlobal(menu->actionGeometry(sub->menuAction()).topRight()));
+        QApplication::processEvents();
+        const QPixmap main = menu->grab();
+        const QPixmap side = sub->grab();
+        const int offsetY = menu->actionGeometry(sub->menuAction()).top();
+        QPixmap canvas(main.width() + side.width(), qMax(main.height(), offsetY + side.height()));
+        canvas.fill(Qt::transparent);
+        {
+            QPainter painter(&canvas);
+            painter.drawPixmap(0, 0, main);
+            painter.drawPixmap(main.width(), offsetY, side);
+        }
+        const QString menuFile = out + u"/tray-menu.png"_s;
+        status |= canvas.save(menuFile) ? 0 : 1;
+        std::printf("wrote %s\n", qPrintable(menuFile));
+        sub->hide();
+        menu->hide();
+
+        RelayPanel panel(tray.relay());
+        panel.resize(640, 360);
+        panel.show();
+        QApplication::processEvents();
+        status |= save(&panel, out + u"/relay-panel.png"_s) ? 0 : 1;
+
+        tray.tray()->showHistory();
+        HistoryWindow *window = tray.tray()->historyWindow();
+        window->resize(820, 300);
+        QApplication::processEvents();
+        status |= save(window, out + u"/history.png"_s) ? 0 : 1;
+        app.exit(status);
+    });
+    return QApplication::exec();
+}
