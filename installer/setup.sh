@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: MIT
 # The two set-up commands of the README, for a fresh Debian 12 machine:
 #   installer/setup.sh run    install what is missing, build, start patchworkd on port 8080
-#   installer/setup.sh test   install what is missing, build, run the whole test suite
+#   installer/setup.sh test   install what is missing, build, run the whole test suite: first under
+#                             ASan+UBSan (build-asan) and the fuzz smokes (build-fuzz, clang), then the
+#                             Release suite, whose closing ctest line ends the output.
+#                             PATCHWORK_TEST_QUICK=1 runs only the Release suite.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -10,7 +13,7 @@ build="${PATCHWORK_BUILD_DIR:-$here/build}"
 mode="${1:-}"
 
 packages=(cmake ninja-build g++ pkg-config qt6-base-dev qt6-httpserver-dev qt6-websockets-dev qt6-tools-dev
-    qt6-tools-dev-tools qt6-l10n-tools libyaml-cpp-dev clang-format curl)
+    qt6-tools-dev-tools qt6-l10n-tools libyaml-cpp-dev clang-format curl clang libclang-rt-14-dev)
 
 install_missing() {
     local missing=()
@@ -28,10 +31,35 @@ install_missing() {
 
 # configure_and_build [TARGET]: everything, or just TARGET.
 configure_and_build() {
-    local werror=OFF
-    [[ "${CI:-}" == "true" ]] && werror=ON
-    cmake -S "$here" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_COMPILE_WARNING_AS_ERROR="$werror" >/dev/null
+    cmake -S "$here" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_COMPILE_WARNING_AS_ERROR="$(werror)" >/dev/null
     cmake --build "$build" --parallel "$(nproc)" ${1:+--target "$1"}
+}
+
+werror() {
+    if [[ "${CI:-}" == "true" ]]; then echo ON; else echo OFF; fi
+}
+
+# The unit, integration and end-to-end suites built with ASan+UBSan (Debug): any report fails its test.
+# Leaks are reported too (LeakSanitizer), except the ones Qt itself leaves at exit (tests/lsan.supp).
+sanitizer_suite() {
+    local dir="$build-asan"
+    echo "== ASan+UBSan build and suite ($dir)"
+    cmake -S "$here" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPATCHWORK_SANITIZE=address,undefined \
+        -DCMAKE_COMPILE_WARNING_AS_ERROR="$(werror)" >/dev/null
+    cmake --build "$dir" --parallel "$(nproc)"
+    (cd "$dir" && ASAN_OPTIONS=detect_leaks=1 \
+        UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 LSAN_OPTIONS="suppressions=$here/tests/lsan.supp" \
+        PATCHWORK_TEST_TIMEOUT_FACTOR=4 ctest --output-on-failure --timeout 600 -j "$(nproc)" -LE style)
+}
+
+# The libFuzzer targets (tests/fuzz), built with clang, each run as a short smoke on its corpus.
+fuzz_smoke() {
+    local dir="$build-fuzz"
+    echo "== Fuzz smokes ($dir)"
+    cmake -S "$here" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
+        -DPATCHWORK_FUZZ=ON -DPATCHWORK_BUILD_TESTS=OFF >/dev/null
+    cmake --build "$dir" --parallel "$(nproc)" --target fuzzers
+    (cd "$dir" && ctest --output-on-failure -j "$(nproc)" -L fuzz)
 }
 
 case "$mode" in
@@ -44,6 +72,11 @@ run)
     ;;
 test)
     install_missing
+    if [[ "${PATCHWORK_TEST_QUICK:-}" != 1 ]]; then
+        sanitizer_suite
+        fuzz_smoke
+        echo "== Release build and suite ($build)"
+    fi
     configure_and_build
     cd "$build"
     exec ctest --output-on-failure --timeout 300 -j "$(nproc)"

@@ -407,6 +407,7 @@ struct Client
         socket.connectToHost(QHostAddress::LocalHost, port);
     }
     QTcpSocket socket;
+    quint16 port = 0; // the local port, which the socket forgets once closed
     QByteArray received;
     bool closed = false;
 };
@@ -461,7 +462,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         from = at + 3;
     }
     std::vector<std::unique_ptr<Client>> clients;
-    for (const QByteArray &part : parts) {
+    while (clients.size() < size_t(parts.size())) {
         clients.push_back(std::make_unique<Client>(world->http->serverPort()));
     }
     runUntil(
@@ -476,7 +477,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (c->socket.state() != QAbstractSocket::ConnectedState) {
             fail("cannot connect");
         }
-        world->handler->started.insert(c->socket.localPort(), {});
+        c->port = c->socket.localPort();
+        world->handler->started.insert(c->port, {});
     }
     // One part after the other, each given time to arrive and be handled first.
     for (size_t i = 0; i < clients.size(); ++i) {
@@ -484,7 +486,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         receive(clients, i + 1 == clients.size() ? 20 : 5);
     }
     for (const auto &c : clients) {
-        ResponseChecker(c->received, world->handler->started.value(c->socket.localPort()), c->closed).run();
+        ResponseChecker(c->received, world->handler->started.value(c->port), c->closed).run();
     }
 
     // Leave nothing behind for the next input.

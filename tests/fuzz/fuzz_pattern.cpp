@@ -62,7 +62,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int i = 0; i < count; ++i) {
         texts.append(QString::fromUtf8(QByteArray::fromStdString(in.ConsumeRandomLengthString(64))));
     }
-    const QByteArray subject = QByteArray::fromStdString(in.ConsumeRemainingAsString());
+    const QByteArray subject = QByteArray::fromStdString(in.ConsumeRemainingBytesAsString());
 
     bool anyPositive = false;
     bool anyNegated = false;

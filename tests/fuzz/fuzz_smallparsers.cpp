@@ -47,12 +47,12 @@ bool allDigits(QByteArrayView text)
 // Surrounding whitespace is ignored; a number with a known unit means what it says.
 void durations(FuzzedDataProvider &in)
 {
-    const QString text = QString::fromUtf8(QByteArray::fromStdString(in.ConsumeRemainingAsString()));
+    const QString text = QString::fromUtf8(QByteArray::fromStdString(in.ConsumeRemainingBytesAsString()));
     const std::optional<qint64> ms = parseDurationMs(text);
-    check(parseDurationMs(u"  "_s + text + u"\t"_s) == ms, "duration: surrounding whitespace changed the result");
+    check(parseDurationMs(QString(u"  "_s + text + u"\t"_s)) == ms, "duration: surrounding whitespace changed the result");
     const std::optional<qint64> bytes = parseSize(text);
     check(!bytes || *bytes >= 0, "size: negative result");
-    check(parseSize(u" "_s + text + u" "_s) == bytes, "size: surrounding whitespace changed the result");
+    check(parseSize(QString(u" "_s + text + u" "_s)) == bytes, "size: surrounding whitespace changed the result");
 }
 
 void knownDurations(FuzzedDataProvider &in)
@@ -67,7 +67,7 @@ void knownDurations(FuzzedDataProvider &in)
     const Unit &unit = UNITS[in.ConsumeIntegralInRange<size_t>(0, 3)];
     const QString text = QString::number(n) + QString::fromLatin1(unit.name);
     check(parseDurationMs(text) == n * unit.ms, "duration: a plain number with a unit");
-    check(parseDurationMs(u"-"_s + text) == -n * unit.ms, "duration: a negative number with a unit");
+    check(parseDurationMs(QString(u"-"_s + text)) == -n * unit.ms, "duration: a negative number with a unit");
     check(parseDurationMs(QString::number(n)) == n * 1000, "duration: bare seconds");
     struct SizeUnit
     {
@@ -87,7 +87,7 @@ void addresses(FuzzedDataProvider &in)
 {
     const QByteArray xff = QByteArray::fromStdString(in.ConsumeRandomLengthString(256));
     const QByteArray realIp = QByteArray::fromStdString(in.ConsumeRandomLengthString(64));
-    const QByteArray cf = QByteArray::fromStdString(in.ConsumeRemainingAsString());
+    const QByteArray cf = QByteArray::fromStdString(in.ConsumeRemainingBytesAsString());
 
     const QHostAddress parsed = TrustedProxies::parseAddress(xff);
     if (!parsed.isNull() && parsed.scopeId().isEmpty()) {
@@ -109,7 +109,7 @@ void addresses(FuzzedDataProvider &in)
 // The token is a trimmed part of the value, empty only for a blank value.
 void authorization(FuzzedDataProvider &in)
 {
-    const QByteArray value = QByteArray::fromStdString(in.ConsumeRemainingAsString());
+    const QByteArray value = QByteArray::fromStdString(in.ConsumeRemainingBytesAsString());
     const QByteArrayView token = tokenFromAuthorization(value);
     check(token.isEmpty()
               || (token.data() >= value.constData() && token.data() + token.size() <= value.constData() + value.size()),
@@ -125,7 +125,7 @@ void authorization(FuzzedDataProvider &in)
 // since=: empty, `all`, digits, digits with one unit, else an id that is the text itself.
 void since(FuzzedDataProvider &in)
 {
-    const QByteArray text = QByteArray::fromStdString(in.ConsumeRemainingAsString());
+    const QByteArray text = QByteArray::fromStdString(in.ConsumeRemainingBytesAsString());
     const ReplaySince s = parseSince(text);
     using Kind = ReplaySince::Kind;
     Kind expected = Kind::Id;

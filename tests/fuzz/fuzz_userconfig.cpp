@@ -48,7 +48,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const QByteArrayView method = METHODS[in.ConsumeIntegralInRange<size_t>(0, std::size(METHODS) - 1)];
     const bool huproxy = in.ConsumeIntegralInRange(0, 7) == 0;
     const QByteArray subject = QByteArray::fromStdString(in.ConsumeRandomLengthString(128));
-    const QByteArray yaml = QByteArray::fromStdString(in.ConsumeRemainingAsString());
+    const QByteArray yaml = QByteArray::fromStdString(in.ConsumeRemainingBytesAsString());
 
     QString error;
     const std::shared_ptr<UserConfig> config = UserConfig::parse(yaml, u"config.yaml"_s, &error);
