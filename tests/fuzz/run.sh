@@ -29,7 +29,7 @@ for t in "${targets[@]}"; do
     mkdir -p "$work/corpus"
     echo "== fuzz_$t for ${seconds}s"
     if ! (cd "$work" && UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 "$dir/bin/fuzz_$t" \
-        -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+        -max_total_time="$seconds" -timeout=30 -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix="$work/" "$work/corpus" "$repo/tests/fuzz/corpus/$t"); then
         failed+=("$t")
     fi
