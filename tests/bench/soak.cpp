@@ -42,6 +42,7 @@
 
 #include <csignal>
 
+#include "procstat.h"
 #include "protocol/websocketcodec.h"
 #include "util/duration.h"
 
@@ -470,6 +471,16 @@ public:
             restart();
         }
     }
+    // A connection whose loss is an error that restarts this worker.
+    HttpConn *newConnection()
+    {
+        auto *c = new HttpConn(this);
+        c->onFailed = [this] {
+            reportError(m_name + QStringLiteral(": connection lost"));
+            restart();
+        };
+        return c;
+    }
     void restart()
     {
         if (m_restarting) {
@@ -508,17 +519,29 @@ bool expectStatus(Worker *w, const Response &r, int status, QByteArrayView what)
     return false;
 }
 
-// One producer, one consumer on a queue channel.
+// One producer, one consumer on a queue channel: every number arrives once, in order. The paced kind
+// sends up to 1 KiB; the slow kind sends 256 KiB unpaced to a consumer that reads 32 KiB/s.
 class QueuePair final : public Worker
 {
 public:
-    explicit QueuePair(int k)
-        : Worker(QStringLiteral("queue %1").arg(k))
-        , m_path("/public/queue/soak-q" + QByteArray::number(k))
-        , m_seq(name())
-        , m_producer(new HttpConn(this))
-        , m_consumer(new HttpConn(this))
+    enum class Kind
     {
+        Paced,
+        Slow,
+    };
+
+    QueuePair(const QString &name, const QByteArray &channel, Kind kind, qint64 *counter)
+        : Worker(name, kind == Kind::Slow ? 120'000 : 60'000)
+        , m_path("/public/queue/" + channel)
+        , m_kind(kind)
+        , m_counter(counter)
+        , m_seq(name)
+        , m_producer(newConnection())
+        , m_consumer(newConnection())
+    {
+        if (kind == Kind::Slow) {
+            m_consumer->setSlow(32 * 1024);
+        }
         m_producer->onResponse = [this](const Response &r) {
             if (expectStatus(this, r, 200, "producer")) {
                 produce();
@@ -530,17 +553,13 @@ public:
             }
             const qint64 n = numberIn(r.body, "q");
             if (n < 0) {
-                reportError(name() + QStringLiteral(": a message without a number"));
+                reportError(this->name() + QStringLiteral(": a message without a number"));
             } else {
                 m_seq.seen(n);
-                ++s_stats.queueMessages;
+                ++*m_counter;
                 progress();
             }
             consume();
-        };
-        m_producer->onFailed = m_consumer->onFailed = [this] {
-            reportError(name() + QStringLiteral(": connection lost"));
-            restart();
         };
     }
     void start() override
@@ -558,6 +577,12 @@ public:
 private:
     void produce()
     {
+        if (m_kind == Kind::Slow) {
+            QByteArray body = "q:" + QByteArray::number(m_sent++) + ':';
+            body += QByteArray(256 * 1024 - body.size(), 's');
+            m_producer->send(request("POST", m_path, body));
+            return;
+        }
         s_pacer->acquire(1, m_producer, [this] {
             m_producer->send(request("POST", m_path, "q:" + QByteArray::number(m_sent++) + ':' + padding(1024)));
         });
@@ -568,6 +593,8 @@ private:
     }
 
     QByteArray m_path;
+    Kind m_kind;
+    qint64 *m_counter;
     Sequence m_seq;
     qint64 m_sent = 0;
     HttpConn *m_producer;
@@ -712,17 +739,13 @@ public:
         : Worker(QStringLiteral("publisher"))
         , m_path(path)
         , m_subscribers(std::move(subscribers))
-        , m_conn(new HttpConn(this))
+        , m_conn(newConnection())
     {
         m_conn->onResponse = [this](const Response &r) {
             if (expectStatus(this, r, 200, "publish")) {
                 progress();
                 publish();
             }
-        };
-        m_conn->onFailed = [this] {
-            reportError(name() + QStringLiteral(": connection lost"));
-            restart();
         };
         m_wait.setInterval(20);
         m_wait.setSingleShot(true);
@@ -767,8 +790,8 @@ public:
     explicit RequestPair(int k)
         : Worker(QStringLiteral("request/response %1").arg(k))
         , m_id("soak-r" + QByteArray::number(k))
-        , m_responder(new HttpConn(this))
-        , m_requester(new HttpConn(this))
+        , m_responder(newConnection())
+        , m_requester(newConnection())
     {
         m_responder->onResponse = [this](const Response &r) {
             if (m_replying) {
@@ -797,10 +820,6 @@ public:
             ++s_stats.requests;
             progress();
             requestNext();
-        };
-        m_responder->onFailed = m_requester->onFailed = [this] {
-            reportError(name() + QStringLiteral(": connection lost"));
-            restart();
         };
     }
     void start() override
@@ -1008,8 +1027,8 @@ class BigTransfer final : public Worker
 public:
     BigTransfer()
         : Worker(QStringLiteral("vanishing consumer"), 120'000)
-        , m_producer(new HttpConn(this))
-        , m_consumer(new HttpConn(this))
+        , m_producer(newConnection())
+        , m_consumer(newConnection())
         , m_seq(name())
     {
         m_producer->onResponse = [this](const Response &r) {
@@ -1031,10 +1050,6 @@ public:
                 s_stats.bigTakenByVanished += n - m_seq.next();
             }
             m_seq.seen(n, false);
-        };
-        m_producer->onFailed = m_consumer->onFailed = [this] {
-            reportError(name() + QStringLiteral(": connection lost"));
-            restart();
         };
     }
     void start() override
@@ -1085,62 +1100,6 @@ private:
     qint64 m_got = 0;
     qint64 m_sent = 0;
     Sequence m_seq;
-};
-
-// A producer of 256 KiB messages and a consumer reading 32 KiB/s.
-class SlowQueue final : public Worker
-{
-public:
-    SlowQueue()
-        : Worker(QStringLiteral("slow queue consumer"), 120'000)
-        , m_producer(new HttpConn(this))
-        , m_consumer(new HttpConn(this))
-        , m_seq(name())
-    {
-        m_consumer->setSlow(32 * 1024);
-        m_producer->onResponse = [this](const Response &r) {
-            if (expectStatus(this, r, 200, "producer")) {
-                produce();
-            }
-        };
-        m_consumer->onResponse = [this](const Response &r) {
-            if (!expectStatus(this, r, 200, "consumer")) {
-                return;
-            }
-            m_seq.seen(numberIn(r.body, "slow"));
-            ++s_stats.slowMessages;
-            progress();
-            m_consumer->send(request("GET", "/public/queue/soak-slow"));
-        };
-        m_producer->onFailed = m_consumer->onFailed = [this] {
-            reportError(name() + QStringLiteral(": connection lost"));
-            restart();
-        };
-    }
-    void start() override
-    {
-        progress();
-        m_consumer->send(request("GET", "/public/queue/soak-slow"));
-        produce();
-    }
-    void stop() override
-    {
-        m_producer->abort();
-        m_consumer->abort();
-    }
-
-private:
-    void produce()
-    {
-        QByteArray body = "slow:" + QByteArray::number(m_sent++) + ':';
-        body += QByteArray(256 * 1024 - body.size(), 's');
-        m_producer->send(request("POST", "/public/queue/soak-slow", body));
-    }
-
-    HttpConn *m_producer;
-    HttpConn *m_consumer;
-    Sequence m_seq;
-    qint64 m_sent = 0;
 };
 
 // Every 100 ms a client that leaves: in the middle of an upload, while waiting as a consumer or a
@@ -1208,26 +1167,6 @@ struct Sample
     qint64 rssKiB = -1;
     qint64 fds = -1;
 };
-
-qint64 rssKiB(qint64 pid)
-{
-    QFile status(QStringLiteral("/proc/%1/status").arg(pid));
-    if (!status.open(QIODevice::ReadOnly)) {
-        return -1;
-    }
-    for (const QByteArray &line : status.readAll().split('\n')) {
-        if (line.startsWith("VmRSS:")) {
-            return line.mid(6).trimmed().split(' ').first().toLongLong();
-        }
-    }
-    return -1;
-}
-
-qint64 openDescriptors(qint64 pid)
-{
-    const QDir fd(QStringLiteral("/proc/%1/fd").arg(pid));
-    return fd.exists() ? fd.entryList(QDir::NoDotAndDotDot | QDir::AllEntries | QDir::System).size() : -1;
-}
 
 // Least-squares slope of RSS over the second half of the samples, in KiB per hour.
 double rssSlopePerHour(const std::vector<Sample> &samples)
@@ -1379,7 +1318,10 @@ int main(int argc, char **argv)
 
     std::vector<Worker *> workers;
     for (int k = 0; k < 8; ++k) {
-        workers.push_back(new QueuePair(k));
+        workers.push_back(new QueuePair(QStringLiteral("queue %1").arg(k),
+                                        "soak-q" + QByteArray::number(k),
+                                        QueuePair::Kind::Paced,
+                                        &s_stats.queueMessages));
     }
     const QByteArray topic = "/public/pubsub/soak-ps";
     std::vector<Subscriber *> subscribers;
@@ -1395,7 +1337,8 @@ int main(int argc, char **argv)
         workers.push_back(new Tunnel(k, echo.serverPort()));
     }
     workers.push_back(new BigTransfer);
-    workers.push_back(new SlowQueue);
+    workers.push_back(new QueuePair(
+        QStringLiteral("slow queue consumer"), "soak-slow", QueuePair::Kind::Slow, &s_stats.slowMessages));
     workers.push_back(new Vanishing(echo.serverPort()));
     for (Worker *w : workers) {
         w->start();
@@ -1411,7 +1354,9 @@ int main(int argc, char **argv)
               "vanished,big_transfers,slow_msgs,slow_reconnects,errors,lost\n");
     std::vector<Sample> samples;
     auto sample = [&] {
-        Sample s{double(s_clock.elapsed()) / 1000.0, rssKiB(pid), openDescriptors(pid)};
+        Sample s{double(s_clock.elapsed()) / 1000.0,
+                 Patchwork::Bench::vmRssKiB(pid),
+                 Patchwork::Bench::openDescriptors(pid)};
         samples.push_back(s);
         const Stats &t = s_stats;
         csv.write(QStringLiteral("%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15\n")

@@ -34,6 +34,7 @@
 
 #include "access/directoryconfigsource.h"
 #include "access/hooksecret.h"
+#include "fuzzcheck.h"
 #include "http/httpconnection.h"
 #include "http/httpserver.h"
 #include "relay/accessgate.h"
@@ -44,18 +45,10 @@
 using namespace Patchwork;
 using namespace Patchwork::Server;
 using namespace Qt::StringLiterals;
+using Patchwork::Fuzz::fail;
 
 namespace
 {
-
-[[noreturn]] void fail(const char *what, const QByteArray &received = {})
-{
-    fprintf(stderr, "fuzz_httpconnection: %s\n", what);
-    if (!received.isEmpty()) {
-        fprintf(stderr, "received:\n%s\n", received.toPercentEncoding(" \r\n/:;=,-_.").constData());
-    }
-    abort();
-}
 
 // What the server said it started, per response on the fuzzed connection.
 struct Started

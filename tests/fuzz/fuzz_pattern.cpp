@@ -13,20 +13,14 @@
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include "access/pattern.h"
+#include "fuzzcheck.h"
 
 using Patchwork::Pattern;
 using Patchwork::PatternList;
+using Patchwork::Fuzz::check;
 
 namespace
 {
-
-void check(bool condition, const char *what)
-{
-    if (!condition) {
-        fprintf(stderr, "fuzz_pattern: %s\n", what);
-        abort();
-    }
-}
 
 // Dynamic programming over (glob prefix, subject prefix): O(glob × subject), obviously right.
 bool referenceMatch(const QByteArray &glob, const QByteArray &subject)

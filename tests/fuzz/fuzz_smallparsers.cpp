@@ -13,21 +13,15 @@
 #include "access/acl.h"
 #include "access/clientaddress.h"
 #include "engine/replaybuffer.h"
+#include "fuzzcheck.h"
 #include "util/duration.h"
 
 using namespace Patchwork;
 using namespace Qt::StringLiterals;
+using Patchwork::Fuzz::check;
 
 namespace
 {
-
-void check(bool condition, const char *what)
-{
-    if (!condition) {
-        fprintf(stderr, "fuzz_smallparsers: %s\n", what);
-        abort();
-    }
-}
 
 bool isBlank(char c)
 {
@@ -49,7 +43,8 @@ void durations(FuzzedDataProvider &in)
 {
     const QString text = QString::fromUtf8(QByteArray::fromStdString(in.ConsumeRemainingBytesAsString()));
     const std::optional<qint64> ms = parseDurationMs(text);
-    check(parseDurationMs(QString(u"  "_s + text + u"\t"_s)) == ms, "duration: surrounding whitespace changed the result");
+    check(parseDurationMs(QString(u"  "_s + text + u"\t"_s)) == ms,
+          "duration: surrounding whitespace changed the result");
     const std::optional<qint64> bytes = parseSize(text);
     check(!bytes || *bytes >= 0, "size: negative result");
     check(parseSize(QString(u" "_s + text + u" "_s)) == bytes, "size: surrounding whitespace changed the result");

@@ -15,20 +15,15 @@
 
 #include "access/acl.h"
 #include "access/userconfig.h"
+#include "fuzzcheck.h"
 
 using namespace Patchwork;
 using namespace Qt::StringLiterals;
+using Patchwork::Fuzz::check;
+using Patchwork::Fuzz::fail;
 
 namespace
 {
-
-void check(bool condition, const char *what)
-{
-    if (!condition) {
-        fprintf(stderr, "fuzz_userconfig: %s\n", what);
-        abort();
-    }
-}
 
 const QStringList REASONS = {u"token not found"_s,
                              u"token expired"_s,
@@ -85,9 +80,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     QString reparseError;
     const std::shared_ptr<UserConfig> again = UserConfig::parse(config->toYaml(), u"again.yaml"_s, &reparseError);
     if (!again) {
-        fprintf(stderr, "fuzz_userconfig: %s\n", qPrintable(reparseError));
+        fail("toYaml() wrote a config that does not parse", reparseError.toUtf8());
     }
-    check(again != nullptr, "toYaml() wrote a config that does not parse");
     check(again->tokenKeys() == config->tokenKeys(), "toYaml() changed the token keys");
     for (const QString &key : config->tokenKeys()) {
         check(*again->tokenEntry(key) == *config->tokenEntry(key), "toYaml() changed a token entry");

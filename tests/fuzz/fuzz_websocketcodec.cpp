@@ -18,6 +18,7 @@
 
 #include <fuzzer/FuzzedDataProvider.h>
 
+#include "fuzzcheck.h"
 #include "protocol/websocketcodec.h"
 
 using Patchwork::Server::WebSocketCodec;
@@ -28,22 +29,11 @@ using OpCode = WebSocketCodec::OpCode;
 namespace
 {
 
-[[noreturn]] void fail(const char *what)
-{
-    fprintf(stderr, "fuzz_websocketcodec: %s\n", what);
-    abort();
-}
-
-void check(bool condition, const char *what)
-{
-    if (!condition) {
-        fail(what);
-    }
-}
-
 // What a decoder reported: consecutive data events merged (their split depends on the chunking only).
 // Entries: 'D' + data, 'P' + ping payload, 'O' + pong payload, 'C' + code + reason, 'E' + code.
 using Trace = QList<QByteArray>;
+using Patchwork::Fuzz::check;
+using Patchwork::Fuzz::fail;
 
 QByteArray codeBytes(quint16 code)
 {
