@@ -481,17 +481,21 @@ public:
         };
         return c;
     }
+    // Stops and starts again, later: it may be called from inside a socket's signal, where aborting
+    // that socket is not safe.
     void restart()
     {
         if (m_restarting) {
             return;
         }
         m_restarting = true;
-        stop();
-        progress();
-        QTimer::singleShot(100, this, [this] {
-            m_restarting = false;
-            start();
+        QTimer::singleShot(0, this, [this] {
+            stop();
+            progress();
+            QTimer::singleShot(100, this, [this] {
+                m_restarting = false;
+                start();
+            });
         });
     }
     const QString &name() const
@@ -881,7 +885,9 @@ public:
         ++m_session;
         QObject::connect(m_socket, &QTcpSocket::readyRead, this, [this] { onReadyRead(); });
         QObject::connect(m_socket, &QTcpSocket::disconnected, this, [this] {
-            reportError(name() + QStringLiteral(": the relay closed the tunnel"));
+            if (!m_closing) {
+                reportError(name() + QStringLiteral(": the relay closed the tunnel"));
+            }
             restart();
         });
         m_socket->connectToHost(QHostAddress::LocalHost, s_port);
@@ -947,8 +953,8 @@ private:
                 if (!m_closing) {
                     reportError(name() + QStringLiteral(": closed by the relay (%1)").arg(e.closeCode));
                 }
-                stop();
-                QTimer::singleShot(10, this, [this] { start(); });
+                m_closing = true; // the TCP close that follows is no error
+                restart();
                 return;
             }
         }
@@ -967,11 +973,9 @@ private:
                 m_socket->write(WebSocketCodec::frame(WebSocketCodec::OpCode::Close,
                                                       WebSocketCodec::closePayload(WebSocketCodec::CloseNormal, "done"),
                                                       mask()));
-                QTimer::singleShot(2000, this, [this] {
-                    if (m_closing) {
-                        m_closing = false;
-                        stop();
-                        start();
+                QTimer::singleShot(2000, this, [this, session = m_session] {
+                    if (session == m_session && m_closing) {
+                        restart(); // the relay did not answer the close: start over anyway
                     }
                 });
             }
@@ -1078,9 +1082,13 @@ private:
             QObject::connect(m_vanisher, &QTcpSocket::readyRead, this, [this] {
                 m_got += m_vanisher->readAll().size();
                 if (m_got > 64 * 1024) {
-                    m_vanisher->abort();
-                    ++s_stats.vanished;
-                    m_consumer->send(request("GET", "/public/queue/soak-big"));
+                    // Leave, but not from inside the socket's own signal.
+                    m_vanisher->disconnect(this);
+                    QTimer::singleShot(0, this, [this] {
+                        delete m_vanisher;
+                        ++s_stats.vanished;
+                        m_consumer->send(request("GET", "/public/queue/soak-big"));
+                    });
                 }
             });
             m_got = 0;
