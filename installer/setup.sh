@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: MIT
 # The two set-up commands of the README, for a fresh Debian 12 machine:
 #   installer/setup.sh run    install what is missing, build, start patchworkd on port 8080
-#   installer/setup.sh test   install what is missing, build, run the whole test suite
+#   installer/setup.sh test   install what is missing, build, run the whole test suite: first under
+#                             ASan+UBSan (build-asan) and the fuzz smokes (build-fuzz, clang), then the
+#                             Release suite, whose closing ctest line ends the output.
+#                             PATCHWORK_TEST_QUICK=1 runs only the Release suite.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -13,7 +16,8 @@ packages=(cmake ninja-build g++ pkg-config qt6-base-dev qt6-httpserver-dev qt6-w
     qt6-tools-dev-tools qt6-l10n-tools libyaml-cpp-dev clang-format curl
     dropbear-bin openssh-client libnss-wrapper # these three: tests/e2e/ssh.sh (no SSH service is enabled)
     qt6-svg-dev qtkeychain-qt6-dev libqrencode-dev libqt6sql6-sqlite # the tray app
-    dbus xvfb xauth) # the tray's tests (a private D-Bus) and screenshots
+    dbus xvfb xauth # the tray's tests (a private D-Bus) and screenshots
+    clang libclang-rt-14-dev) # the fuzzers (clang + libFuzzer)
 
 install_missing() {
     local missing=()
@@ -31,10 +35,36 @@ install_missing() {
 
 # configure_and_build [TARGET]: everything, or just TARGET.
 configure_and_build() {
-    local werror=OFF
-    [[ "${CI:-}" == "true" ]] && werror=ON
-    cmake -S "$here" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_COMPILE_WARNING_AS_ERROR="$werror" >/dev/null
+    cmake -S "$here" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_COMPILE_WARNING_AS_ERROR="$(werror)" >/dev/null
     cmake --build "$build" --parallel "$(nproc)" ${1:+--target "$1"}
+}
+
+werror() {
+    if [[ "${CI:-}" == "true" ]]; then echo ON; else echo OFF; fi
+}
+
+# The unit, integration and end-to-end suites built with ASan+UBSan (Debug): any report, leaks included
+# (LeakSanitizer), fails its test. verify_asan_link_order=0: tests that preload nss_wrapper put it
+# before the ASan runtime, which is harmless.
+sanitizer_suite() {
+    local dir="$build-asan"
+    echo "== ASan+UBSan build and suite ($dir)"
+    cmake -S "$here" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPATCHWORK_SANITIZE=address,undefined \
+        -DCMAKE_COMPILE_WARNING_AS_ERROR="$(werror)" >/dev/null
+    cmake --build "$dir" --parallel "$(nproc)"
+    (cd "$dir" && ASAN_OPTIONS=detect_leaks=1:verify_asan_link_order=0 \
+        UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+        PATCHWORK_TEST_TIMEOUT_FACTOR=4 ctest --output-on-failure --timeout 600 -j "$(nproc)" -LE style)
+}
+
+# The libFuzzer targets (tests/fuzz), built with clang, each run as a short smoke on its corpus.
+fuzz_smoke() {
+    local dir="$build-fuzz"
+    echo "== Fuzz smokes ($dir)"
+    cmake -S "$here" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
+        -DPATCHWORK_FUZZ=ON -DPATCHWORK_BUILD_TESTS=OFF >/dev/null
+    cmake --build "$dir" --parallel "$(nproc)" --target fuzzers
+    (cd "$dir" && ctest --output-on-failure -j "$(nproc)" -L fuzz)
 }
 
 case "$mode" in
@@ -47,6 +77,11 @@ run)
     ;;
 test)
     install_missing
+    if [[ "${PATCHWORK_TEST_QUICK:-}" != 1 ]]; then
+        sanitizer_suite
+        fuzz_smoke
+        echo "== Release build and suite ($build)"
+    fi
     configure_and_build
     cd "$build"
     exec ctest --output-on-failure --timeout 300 -j "$(nproc)"

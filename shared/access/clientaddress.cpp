@@ -312,9 +312,9 @@ std::optional<TrustedProxies> TrustedProxies::parse(const QStringList &cidrs, QS
             const QByteArrayView prefixText = text.sliced(slash + 1);
             ok = !prefixText.isEmpty() && prefixText.size() <= 3;
             prefix = 0;
-            for (const char c : prefixText) {
-                ok = ok && isDigit(c);
-                prefix = prefix * 10 + (c - '0');
+            for (qsizetype i = 0; ok && i < prefixText.size(); ++i) {
+                ok = isDigit(prefixText[i]);
+                prefix = prefix * 10 + (prefixText[i] - '0');
             }
             ok = ok && prefix <= maxPrefix;
         }

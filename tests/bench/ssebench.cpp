@@ -31,6 +31,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "procstat.h"
+
 namespace
 {
 
@@ -67,21 +69,6 @@ void raiseFileLimit(rlim_t wanted)
         limit.rlim_cur = std::min(wanted, limit.rlim_max);
         setrlimit(RLIMIT_NOFILE, &limit);
     }
-}
-
-// VmRSS of a process in KiB, or -1.
-qint64 rssKiB(qint64 pid)
-{
-    QFile status(QStringLiteral("/proc/%1/status").arg(pid));
-    if (!status.open(QIODevice::ReadOnly)) {
-        return -1;
-    }
-    for (const QByteArray &line : status.readAll().split('\n')) {
-        if (line.startsWith("VmRSS:")) {
-            return line.mid(6).trimmed().split(' ').first().toLongLong();
-        }
-    }
-    return -1;
 }
 
 // utime + stime of a process in clock ticks, or -1.
@@ -270,7 +257,7 @@ int main(int argc, char *argv[])
     if (o.pid > 0) {
         settle(o.pid, 300);
     }
-    const qint64 rssBefore = o.pid > 0 ? rssKiB(o.pid) : -1;
+    const qint64 rssBefore = o.pid > 0 ? Patchwork::Bench::vmRssKiB(o.pid) : -1;
 
     // Subscribe.
     const int ep = epoll_create1(EPOLL_CLOEXEC);
@@ -337,7 +324,7 @@ int main(int argc, char *argv[])
     if (o.pid > 0) {
         settle(o.pid, o.settleMs);
     }
-    const qint64 rssIdle = o.pid > 0 ? rssKiB(o.pid) : -1;
+    const qint64 rssIdle = o.pid > 0 ? Patchwork::Bench::vmRssKiB(o.pid) : -1;
 
     // Publish, one message at a time, on one keep-alive connection.
     const int publisher = connectTo(o.port);

@@ -31,6 +31,7 @@
 
 #include <sys/resource.h>
 
+#include "procstat.h"
 #include "protocol/websocketcodec.h"
 
 using namespace Qt::StringLiterals;
@@ -73,25 +74,6 @@ bool waitFor(const std::function<bool()> &done, int ms)
         QCoreApplication::processEvents(QEventLoop::WaitForMoreEvents, 10);
     }
     return true;
-}
-
-qint64 vmRssKiB(qint64 pid)
-{
-    QFile f(u"/proc/%1/status"_s.arg(pid));
-    if (!f.open(QIODevice::ReadOnly)) {
-        return -1;
-    }
-    for (const QByteArray &line : f.readAll().split('\n')) {
-        if (line.startsWith("VmRSS:")) {
-            return line.mid(6).trimmed().split(' ').first().toLongLong();
-        }
-    }
-    return -1;
-}
-
-int openFiles(qint64 pid)
-{
-    return int(QDir(u"/proc/%1/fd"_s.arg(pid)).entryList(QDir::NoDotAndDotDot | QDir::AllEntries).size());
 }
 
 // The tunnel target: counts what arrives; sends `sendTotal` bytes when asked.
@@ -429,8 +411,8 @@ int main(int argc, char *argv[])
         }
         target.closeAll();
         QTest::qWait(1000);
-        const qint64 before = vmRssKiB(pid);
-        const int fdsBefore = openFiles(pid);
+        const qint64 before = Patchwork::Bench::vmRssKiB(pid);
+        const qint64 fdsBefore = Patchwork::Bench::openDescriptors(pid);
         std::vector<std::unique_ptr<Client>> clients;
         for (int i = 0; i < idle; ++i) {
             clients.push_back(std::make_unique<Client>());
@@ -450,18 +432,18 @@ int main(int argc, char *argv[])
             },
             60'000);
         QTest::qWait(idleWaitS * 1000);
-        const qint64 after = vmRssKiB(pid);
-        const int fdsAfter = openFiles(pid);
+        const qint64 after = Patchwork::Bench::vmRssKiB(pid);
+        const qint64 fdsAfter = Patchwork::Bench::openDescriptors(pid);
         std::printf("idle: %d tunnels open for %d s (%zu targets connected); daemon VmRSS %lld KiB -> %lld KiB, "
-                    "%.2f KiB per tunnel; %d -> %d descriptors\n",
+                    "%.2f KiB per tunnel; %lld -> %lld descriptors\n",
                     idle,
                     idleWaitS,
                     target.sockets.size(),
                     qlonglong(before),
                     qlonglong(after),
                     double(after - before) / idle,
-                    fdsBefore,
-                    fdsAfter);
+                    qlonglong(fdsBefore),
+                    qlonglong(fdsAfter));
         clients.clear();
         target.closeAll();
     }

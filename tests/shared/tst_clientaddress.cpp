@@ -287,6 +287,9 @@ void TestClientAddress::invalidCidr_data()
     QTest::addRow("only slash") << u"/8"_s;
     QTest::addRow("brackets") << u"[::1]/128"_s;
     QTest::addRow("non-Latin-1") << u"10.0.0.\u0661/8"_s;
+    // Found by fuzz_smallparsers: the digits of a long prefix overflowed an int (UBSan) before the
+    // length check rejected it.
+    QTest::addRow("prefix of many digits") << u"10.0.0.0/9999999999999999999999"_s;
 }
 
 void TestClientAddress::invalidCidr()
