@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <chrono>
+
 #include <QObject>
 #include <QStringList>
 #include <QVariantMap>
@@ -9,7 +11,8 @@ namespace Patchwork::Test
 {
 
 // A recording org.freedesktop.Notifications server: answers GetCapabilities, records every Notify call
-// with all of its arguments, and can emit ActionInvoked like a desktop does when the user clicks.
+// with all of its arguments and the time it arrived, and can emit ActionInvoked like a desktop does when
+// the user clicks.
 class RecordingNotifications final : public QObject
 {
     Q_OBJECT
@@ -26,6 +29,7 @@ public:
         QStringList actions;
         QVariantMap hints;
         int timeout;
+        std::chrono::steady_clock::time_point received; // when the call arrived (for tests/bench/traybench)
     };
 
     QStringList capabilities{QStringLiteral("actions"), QStringLiteral("body"), QStringLiteral("body-markup")};
@@ -46,7 +50,8 @@ public Q_SLOTS:
                 const QVariantMap &hints,
                 int timeout)
     {
-        calls.append({appName, replacesId, appIcon, summary, body, actions, hints, timeout});
+        calls.append(
+            {appName, replacesId, appIcon, summary, body, actions, hints, timeout, std::chrono::steady_clock::now()});
         return ++nextId;
     }
 
