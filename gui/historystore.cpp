@@ -225,7 +225,8 @@ int HistoryStore::pruneRows(const QDateTime &now)
             removed += query.numRowsAffected();
         }
     }
-    if (m_maxCount > 0) {
+    // The bound query sorts every row; COUNT(*) is a cheap index walk, so run it only when over the bound.
+    if (m_maxCount > 0 && count() > m_maxCount) {
         QSqlQuery query(m_db);
         query.prepare(QStringLiteral(
             "DELETE FROM messages WHERE id NOT IN (SELECT id FROM messages ORDER BY time DESC, id DESC LIMIT ?)"));
