@@ -3,6 +3,7 @@
 
 #include <QApplication>
 
+#include "gui/stalllog.h"
 #include "gui/trayapplication.h"
 
 int main(int argc, char *argv[])
@@ -27,6 +28,8 @@ int main(int argc, char *argv[])
 
     QApplication app(argc, argv);
     QApplication::setQuitOnLastWindowClosed(false);
+    // Event-loop stalls for tests/bench/traybench; inactive unless the variable names a file.
+    const Patchwork::Gui::StallLog stallLog(qEnvironmentVariable("PATCHWORK_TRAY_STALL_LOG"));
     Patchwork::Gui::TrayApplication tray;
     if (!tray.start(options, &error)) {
         if (error.isEmpty()) {

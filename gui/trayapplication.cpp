@@ -129,6 +129,10 @@ bool TrayApplication::start(const Options &options, QString *errorMessage)
     }
     m_notifier = new DesktopNotifier(QDBusConnection::sessionBus(), systemUrlOpener(), this);
     m_notifier->setAppIcon(QStringLiteral("patchwork-tray"));
+    // Pop-ups per subscription per 10 s; only the settings file sets it (the benchmark raises it).
+    m_notifier->setStormLimit(
+        m_settings->value(QStringLiteral("notifications/stormLimit"), DesktopNotifier::DefaultStormLimit).toInt(),
+        DesktopNotifier::DefaultStormWindowMs);
     m_dispatcher = new NotificationDispatcher(m_history, m_notifier, this);
     m_tray = new TrayController(m_history, m_notifier, m_dispatcher, systemUrlOpener(), options.useTray, this);
     connect(m_tray, &TrayController::quitRequested, qApp, &QCoreApplication::quit);

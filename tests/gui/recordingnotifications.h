@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-#include <functional>
+#include <chrono>
 
 #include <QObject>
 #include <QStringList>
@@ -11,7 +11,8 @@ namespace Patchwork::Test
 {
 
 // A recording org.freedesktop.Notifications server: answers GetCapabilities, records every Notify call
-// with all of its arguments, and can emit ActionInvoked like a desktop does when the user clicks.
+// with all of its arguments and the time it arrived, and can emit ActionInvoked like a desktop does when
+// the user clicks.
 class RecordingNotifications final : public QObject
 {
     Q_OBJECT
@@ -28,13 +29,12 @@ public:
         QStringList actions;
         QVariantMap hints;
         int timeout;
+        std::chrono::steady_clock::time_point received; // when the call arrived (for tests/bench/traybench)
     };
 
     QStringList capabilities{QStringLiteral("actions"), QStringLiteral("body"), QStringLiteral("body-markup")};
     QList<Call> calls;
     uint nextId = 41;
-    // Called after each Notify is recorded (benchmarks time it).
-    std::function<void(const Call &)> onNotify;
 
 public Q_SLOTS:
     QStringList GetCapabilities()
@@ -50,10 +50,8 @@ public Q_SLOTS:
                 const QVariantMap &hints,
                 int timeout)
     {
-        calls.append({appName, replacesId, appIcon, summary, body, actions, hints, timeout});
-        if (onNotify) {
-            onNotify(calls.constLast());
-        }
+        calls.append(
+            {appName, replacesId, appIcon, summary, body, actions, hints, timeout, std::chrono::steady_clock::now()});
         return ++nextId;
     }
 
