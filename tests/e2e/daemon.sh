@@ -16,7 +16,7 @@ c "$B/" | grep -q "$B/public/queue/jobs" || fail "index page does not show its o
 # Queue: the consumer blocks until a producer arrives.
 c "$B/public/queue/jobs" >"$work/job" &
 consumer=$!
-sleep 0.3
+waiting consumer 1
 c "$B/public/queue/jobs" -d "process-file.txt" || fail "producer"
 wait "$consumer"
 [[ $(cat "$work/job") == "process-file.txt" ]] || fail "queue consumer got '$(cat "$work/job")'"
@@ -24,7 +24,7 @@ wait "$consumer"
 # The producer blocks until a consumer took the message; /p is the same channel.
 c "$B/p/queue/later" -d "second" &
 producer=$!
-sleep 0.3
+waiting producer 1
 [[ $(c "$B/public/queue/later") == "second" ]] || fail "queue producer first"
 wait "$producer" || fail "producer exit status"
 
@@ -33,7 +33,7 @@ c "$B/public/pubsub/events" >"$work/s1" &
 s1=$!
 c "$B/public/pubsub/events" >"$work/s2" &
 s2=$!
-sleep 0.3
+waiting consumer 2
 subs=$(c -D - -o /dev/null "$B/public/pubsub/events" -d "user-login" | tr -d '\r' | sed -n 's/^Patch-Subscribers: //p')
 wait "$s1" "$s2"
 [[ "$subs" == 2 ]] || fail "Patch-Subscribers was '$subs'"
@@ -42,7 +42,7 @@ wait "$s1" "$s2"
 # Flexible path, GET ?body=, and ?timeout=.
 c "$B/public/notifications" >"$work/n" &
 n=$!
-sleep 0.3
+waiting consumer 1
 c "$B/public/notifications?pubsub=true&body=hello,%20world" >/dev/null
 wait "$n"
 [[ $(cat "$work/n") == "hello, world" ]] || fail "GET ?body= publish"
@@ -52,7 +52,7 @@ wait "$n"
 # Request/response with a GET responder and a reply.
 c -D "$work/rh" -o "$work/rb" "$B/public/res/api" &
 r=$!
-sleep 0.3
+waiting responder 1
 c "$B/public/req/api/users/7" -d "who?" >"$work/answer" &
 q=$!
 wait "$r"
@@ -78,7 +78,7 @@ bash -n "$work/patchwork" || fail "bash client syntax"
 # Graceful shutdown: a waiting producer learns its message was not delivered, and the exit status is 0.
 c -o "$work/sd" -w '%{http_code}' "$B/public/queue/never" -d "undelivered" >"$work/sdcode" &
 w=$!
-sleep 0.3
+waiting producer 1
 stop_daemon
 wait "$w" || true
 [[ $(cat "$work/sdcode") == 503 ]] || fail "waiting producer got $(cat "$work/sdcode") on shutdown"

@@ -14,6 +14,8 @@
 #   until_true CONDITION      waits up to 10 s for a shell condition (eval).
 #   port_in_use PORT          true when something listens on 127.0.0.1:PORT.
 #   c CURL-ARGS...            curl, quiet, with errors shown and a 20 s limit.
+#   waiting ROLE N            waits until N requests wait as ROLE (consumer, producer, requester,
+#                             responder) on the relay at $B, read from its /metrics (free on loopback).
 
 daemon=$(realpath "$1")
 work=$(mktemp -d)
@@ -87,3 +89,11 @@ until_true() {
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 c() { curl -sS --max-time 20 "$@"; }
+
+waiting() {
+    for _ in $(seq 200); do
+        [[ $(c "$B/metrics" | sed -n "s/^patchwork_waiting_requests{role=\"$1\"} //p") == "$2" ]] && return 0
+        sleep 0.05
+    done
+    fail "never $2 waiting as $1"
+}

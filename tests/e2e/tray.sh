@@ -1,51 +1,40 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # End-to-end: the built patchwork-tray with --relay, headless (QT_QPA_PLATFORM=offscreen), driven with curl
-# the way the README drives patchworkd: queue, pubsub, Server-Sent Events with replay, request/response.
+# the way the README drives patchworkd: queue, pubsub, Server-Sent Events with replay, request/response,
+# hooks.
 # Also: a second start hands over to the first (exit 0), and a port in use is a clear error (exit 1).
 set -euo pipefail
 
-tray="$1"
-work=$(mktemp -d)
+source "$(dirname "$0")/lib.sh" "$1"
+tray=$daemon
 log="$work/tray.log"
-pid=
-cleanup() {
-    [[ -n "$pid" ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-fail() {
-    echo "FAIL: $*" >&2
-    echo "--- tray log:" >&2
-    cat "$log" >&2 || true
-    exit 1
-}
 
 # Everything the app writes (settings, history, secret key, users, the single-instance socket) in $work.
 export QT_QPA_PLATFORM=offscreen XDG_DATA_HOME="$work/data" XDG_CONFIG_HOME="$work/config" \
     XDG_RUNTIME_DIR="$work/run" TMPDIR="$work" DBUS_SESSION_BUS_ADDRESS="unix:path=$work/no-bus"
 mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
-"$tray" --relay --relay-port "$port" >"$log" 2>&1 &
+# Port 0: the relay takes a free port and logs the URL it listens on.
+"$tray" --relay --relay-host 127.0.0.1 --relay-port 0 >"$log" 2>&1 &
 pid=$!
-B="http://127.0.0.1:$port"
-c() { curl -sS --max-time 20 "$@"; }
-for _ in $(seq 100); do
-    c -o /dev/null "$B/healthz" 2>/dev/null && break
+port=
+for _ in $(seq 200); do
+    port=$(sed -n 's|.*local relay listening on http://[^/]*:\([0-9]*\)/.*|\1|p' "$log" | head -n 1)
+    [[ -n "$port" ]] && break
     kill -0 "$pid" 2>/dev/null || fail "patchwork-tray exited"
     sleep 0.1
 done
+[[ -n "$port" ]] || fail "no 'listening' line"
+B="http://127.0.0.1:$port"
 [[ $(c "$B/healthz") == "OK!" ]] || fail "healthz"
-grep -q "local relay listening on $B/" "$log" || fail "no 'listening' line"
 [[ -f "$XDG_DATA_HOME/patchwork/patchwork-tray/secret_key" ]] || fail "secret_key not in the app's data dir"
 [[ -d "$XDG_DATA_HOME/patchwork/patchwork-tray/users" ]] || fail "users dir not in the app's data dir"
 
 # --- queue: one message, one receiver ------------------------------------------------------------------
 c "$B/public/queue/jobs" >"$work/queue.out" &
 consumer=$!
-sleep 0.3
+waiting consumer 1
 c "$B/public/queue/jobs" -d "process-file.txt" >/dev/null
 wait "$consumer"
 [[ $(cat "$work/queue.out") == "process-file.txt" ]] || fail "queue"
@@ -55,7 +44,7 @@ c "$B/public/pubsub/events" >"$work/sub1.out" &
 s1=$!
 c "$B/public/pubsub/events" >"$work/sub2.out" &
 s2=$!
-sleep 0.3
+waiting consumer 2
 head=$(c -D - -o /dev/null "$B/public/pubsub/events" -d "user-login" | tr -d '\r')
 wait "$s1" "$s2"
 grep -qi "^Patch-Subscribers: 2$" <<<"$head" || fail "Patch-Subscribers: $head"
@@ -64,7 +53,7 @@ grep -qi "^Patch-Subscribers: 2$" <<<"$head" || fail "Patch-Subscribers: $head"
 # --- SSE: the replay buffer and an event stream ----------------------------------------------------------
 c "$B/public/pubsub/alerts" -d "first" >/dev/null
 c "$B/public/pubsub/alerts" -d "second" >/dev/null
-curl -sS -N --max-time 2 "$B/public/pubsub/alerts?stream=sse&since=all" >"$work/sse.out" || true
+curl -s -N --max-time 2 "$B/public/pubsub/alerts?stream=sse&since=all" >"$work/sse.out" || true
 grep -q "^data: first" "$work/sse.out" || fail "SSE replay: $(cat "$work/sse.out")"
 grep -q "^data: second" "$work/sse.out" || fail "SSE replay second"
 [[ $(grep -c "^id: " "$work/sse.out") == 2 ]] || fail "SSE ids"
@@ -72,7 +61,7 @@ grep -q "^data: second" "$work/sse.out" || fail "SSE replay second"
 # --- request/response: the responder gets the request, answers with ?reply= -----------------------------
 c -D "$work/responder.h" -o "$work/responder.b" "$B/public/res/api" &
 responder=$!
-sleep 0.3
+waiting responder 1
 c "$B/public/req/api/users/7" -d "who?" >"$work/requester.out" &
 requester=$!
 wait "$responder"
@@ -82,6 +71,19 @@ rid=$(tr -d '\r' <"$work/responder.h" | sed -n 's/^Patch-Request-Id: //Ip')
 c "$B/public/res/api?reply=$rid" -d "alice" >/dev/null
 wait "$requester"
 [[ $(cat "$work/requester.out") == alice ]] || fail "request/response: $(cat "$work/requester.out")"
+
+# --- hooks: anyone may read /h/<channel>, only the holder of its secret may write ----------------------------
+hook=$(c "$B/h")
+channel=$(echo "$hook" | sed 's/.*"channel":"\([^"]*\)".*/\1/')
+secret=$(echo "$hook" | sed 's/.*"secret":"\([^"]*\)".*/\1/')
+[[ -n "$channel" && ${#secret} == 64 ]] || fail "hook: $hook"
+[[ $(c -o /dev/null -w '%{http_code}' "$B/h/$channel" -d "forged") == 401 ]] || fail "hook write without secret"
+c "$B/h/$channel" >"$work/hook.out" &
+listener=$!
+waiting consumer 1
+[[ $(c -o /dev/null -w '%{http_code}' "$B/h/$channel?secret=$secret" -d "deploy done") == 200 ]] || fail "hook write"
+wait "$listener"
+[[ $(cat "$work/hook.out") == "deploy done" ]] || fail "hook: $(cat "$work/hook.out")"
 
 # --- one instance per user: a second start raises the first and exits 0 -----------------------------------
 timeout 10 "$tray" >"$work/second.log" 2>&1 || fail "second instance exit $? $(cat "$work/second.log")"
