@@ -168,10 +168,11 @@ bool parseHex(QByteArrayView s, qint64 *out)
 
 } // namespace
 
-HttpConnection::HttpConnection(HttpServer *server, QTcpSocket *socket)
+HttpConnection::HttpConnection(HttpServer *server, QTcpSocket *socket, const QHostAddress &peer)
     : QObject(server)
     , m_server(server)
     , m_socket(socket)
+    , m_peer(peer)
 {
     m_socket->setParent(this);
     m_socket->setReadBufferSize(READ_CHUNK);
@@ -185,6 +186,7 @@ HttpConnection::HttpConnection(HttpServer *server, QTcpSocket *socket)
 
 HttpConnection::~HttpConnection()
 {
+    releaseBody();
     m_server->detach(this);
 }
 
@@ -260,6 +262,9 @@ void HttpConnection::parse()
         case State::Idle:
         case State::Headers: {
             const qint64 available = qMin(m_socket->bytesAvailable(), limits.maxHeaderBytes + 4 - m_buf.size());
+            if (m_headStart < 0 && (available > 0 || !m_buf.isEmpty())) {
+                m_headStart = m_server->nowMs(); // the head deadline runs from its first byte
+            }
             if (available > 0 && m_buf.isEmpty()) {
                 // Reading exactly what is buffered takes Qt's read block itself instead of copying it,
                 // so the block is freed with m_buf once the head is parsed: an idle or waiting
@@ -306,6 +311,7 @@ void HttpConnection::parse()
             if (!parseHead(end)) {
                 return;
             }
+            m_headStart = -1;
             if (headLen == m_buf.size()) {
                 m_buf = QByteArray(); // an idle or waiting connection keeps no buffer
             } else {
@@ -342,7 +348,7 @@ bool HttpConnection::parseHead(qsizetype headEnd)
 {
     const auto &limits = m_server->limits();
     m_request = HttpRequest();
-    m_request.peer = m_socket->peerAddress();
+    m_request.peer = m_peer;
     const QByteArrayView head(m_buf.constData(), headEnd);
     qsizetype lineEnd = head.indexOf('\n');
     if (lineEnd < 0) {
@@ -463,6 +469,11 @@ bool HttpConnection::parseHead(qsizetype headEnd)
         fail(413, QByteArray("Payload too large (limit " + QByteArray::number(limits.maxBody) + " bytes)"));
         return false;
     }
+    // The bytes after the head's CRLF CRLF (at most 2 fewer than are there after an LF-only head).
+    const qint64 atHand = m_buf.size() - headEnd - 4 + m_socket->bytesAvailable();
+    if ((chunked || length > 0) && !admitBody(length, chunked || atHand < length)) {
+        return false;
+    }
     if ((chunked || length > 0) && m_request.minorVersion == 1
         && m_request.header("Expect").compare("100-continue", Qt::CaseInsensitive) == 0) {
         m_socket->write("HTTP/1.1 100 Continue\r\n\r\n");
@@ -472,8 +483,6 @@ bool HttpConnection::parseHead(qsizetype headEnd)
         m_state = State::ChunkSize;
     } else if (length > 0) {
         m_contentLength = length;
-        // Reserved address space only: pages are touched (and counted) as the body arrives.
-        m_request.body.resize(length);
         m_state = State::Body;
     } else {
         m_state = State::Handling;
@@ -483,10 +492,10 @@ bool HttpConnection::parseHead(qsizetype headEnd)
 
 void HttpConnection::readBody()
 {
-    char *dst = m_request.body.data();
     if (!m_buf.isEmpty()) {
         const qint64 n = qMin<qint64>(m_buf.size(), m_contentLength - m_bodyRead);
-        memcpy(dst + m_bodyRead, m_buf.constData(), size_t(n));
+        growBody(m_bodyRead + n);
+        memcpy(m_request.body.data() + m_bodyRead, m_buf.constData(), size_t(n));
         m_bodyRead += n;
         m_buf.remove(0, n);
         if (m_buf.isEmpty()) {
@@ -494,11 +503,14 @@ void HttpConnection::readBody()
         }
     }
     while (m_bodyRead < m_contentLength && m_socket->bytesAvailable() > 0) {
-        const qint64 n = m_socket->read(dst + m_bodyRead, m_contentLength - m_bodyRead);
+        growBody(m_bodyRead + qMin(m_socket->bytesAvailable(), m_contentLength - m_bodyRead));
+        const qint64 n = m_socket->read(m_request.body.data() + m_bodyRead, m_request.body.size() - m_bodyRead);
         if (n <= 0) {
+            m_request.body.resize(m_bodyRead);
             break;
         }
         m_bodyRead += n;
+        m_request.body.resize(m_bodyRead);
         m_lastActivity = m_server->nowMs();
     }
     if (m_bodyRead == m_contentLength) {
@@ -580,6 +592,9 @@ void HttpConnection::readChunked()
             fail(413, QByteArray("Payload too large (limit " + QByteArray::number(maxBody) + " bytes)"));
             return;
         }
+        if (!chargeBody(size)) {
+            return;
+        }
         m_chunkRemaining = size;
         m_state = State::ChunkData;
     }
@@ -590,6 +605,8 @@ void HttpConnection::requestComplete()
     if (m_gone || m_state != State::Handling) {
         return;
     }
+    delete m_upload; // the upload is complete
+    m_upload = nullptr;
     m_responding = false;
     m_streaming = false;
     m_responseDone = false;
@@ -797,6 +814,7 @@ void HttpConnection::onBytesWritten()
 
 void HttpConnection::finishResponse()
 {
+    releaseBody();
     m_responding = false;
     m_streaming = false;
     m_responseDone = false;
@@ -812,14 +830,71 @@ void HttpConnection::finishResponse()
     }
 }
 
-void HttpConnection::fail(int status, QByteArrayView reason)
+void HttpConnection::fail(int status, QByteArrayView reason, const HeaderList &extraHeaders)
 {
-    qCDebug(lcServer) << "bad request from" << m_socket->peerAddress().toString() << status << reason;
+    qCDebug(lcServer) << "bad request from" << m_peer.toString() << status << reason;
+    releaseBody();
     m_request.keepAlive = false;
     m_closeAfter = true;
     m_responding = false;
-    respondText(status, reason);
+    respondText(status, reason, extraHeaders);
     m_state = State::Closing;
+}
+
+// --- resource limits (docs/DECISIONS.md "Hardening: resource limits") -------------------------------
+
+bool HttpConnection::admitBody(qint64 announcedLength, bool incomplete)
+{
+    if (!chargeBody(announcedLength)) {
+        return false;
+    }
+    if (!incomplete) {
+        return true; // the whole body is here: it does not wait for the client
+    }
+    m_upload = new QObject(this);
+    // A refused upload is not read, so the refusal closes the connection.
+    const bool closeAfter = m_closeAfter;
+    m_closeAfter = true;
+    if (!m_server->handler()->admitUpload(this, m_upload)) {
+        releaseBody();
+        m_buf.clear();
+        m_state = State::Closing;
+        return false;
+    }
+    m_closeAfter = closeAfter;
+    return true;
+}
+
+bool HttpConnection::chargeBody(qint64 bytes)
+{
+    if (!m_server->bodyBudget().tryCharge(bytes)) {
+        m_buf.clear();
+        fail(503,
+             "Server busy: too many request bodies in memory, retry later",
+             {{QByteArrayLiteral("Retry-After"), QByteArray::number(BodyBudget::RETRY_AFTER_SECONDS)}});
+        return false;
+    }
+    m_bodyCharge += bytes;
+    return true;
+}
+
+void HttpConnection::releaseBody()
+{
+    m_server->bodyBudget().release(m_bodyCharge);
+    m_bodyCharge = 0;
+    delete m_upload;
+    m_upload = nullptr;
+}
+
+void HttpConnection::growBody(qint64 size)
+{
+    // The body grows as it arrives, at most doubling per step, never beyond its announced length: an
+    // announced Content-Length reserves no memory (nor address space) before the bytes come.
+    constexpr qint64 MIN_STEP = READ_CHUNK;
+    if (m_request.body.capacity() < size) {
+        m_request.body.reserve(qMin(m_contentLength, qMax(size, qMax(2 * m_request.body.capacity(), MIN_STEP))));
+    }
+    m_request.body.resize(size);
 }
 
 void HttpConnection::reportResponse(int status)
@@ -847,6 +922,12 @@ void HttpConnection::onDisconnected()
 void HttpConnection::checkTimeouts(qint64 nowMs)
 {
     const auto &limits = m_server->limits();
+    if ((m_state == State::Idle || m_state == State::Headers) && m_headStart >= 0 && limits.headTimeoutMs > 0
+        && nowMs - m_headStart > limits.headTimeoutMs) {
+        m_buf.clear();
+        fail(408, "Request timeout: the request head was not complete in time");
+        return;
+    }
     switch (m_state) {
     case State::Idle:
         if (!m_responding && limits.idleMs > 0 && nowMs - m_lastActivity > limits.idleMs) {

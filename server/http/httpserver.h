@@ -6,6 +6,9 @@
 #include <QTcpServer>
 #include <QTimer>
 
+#include "http/bodybudget.h"
+#include "http/connectionlimits.h"
+
 namespace Patchwork::Server
 {
 
@@ -22,6 +25,18 @@ public:
     virtual void connectionCountChanged(qsizetype count)
     {
         Q_UNUSED(count);
+    }
+    // Whether a connection from `peer` is exempt from the per-address connection limit (default:
+    // clients on this machine are).
+    virtual bool isConnectionLimitExempt(const QHostAddress &peer) const;
+    // A request head announced a body that did not arrive with it: the handler may refuse the upload
+    // (and must then have answered on `connection`). `upload` exists until the body is complete or the
+    // connection ends (e.g. to count uploads in progress while it lives).
+    virtual bool admitUpload(HttpConnection *connection, QObject *upload)
+    {
+        Q_UNUSED(connection);
+        Q_UNUSED(upload);
+        return true;
     }
     // A response starts on `connection` (its request is still readable there); `elapsedMs` is the
     // time since the request was complete, 0 for a request refused while it was being read.
@@ -48,6 +63,11 @@ public:
         qint64 maxHeaderBytes = 64 * 1024;
         qint64 uploadStallMs = 30'000;
         qint64 idleMs = 120'000;
+        // A request head must be complete this long after its first byte (slow-loris); 0 = no deadline.
+        qint64 headTimeoutMs = 30'000;
+        // Bodies held in memory in all (BodyBudget); 0 = no budget.
+        qint64 maxBufferedBytes = BodyBudget::defaultCapacity();
+        ConnectionLimits::Settings connections;
     };
 
     explicit HttpServer(HttpHandler *handler, QObject *parent = nullptr);
@@ -58,6 +78,11 @@ public:
     HttpHandler *handler() const;
     qint64 nowMs() const;
     qsizetype connectionCount() const;
+    BodyBudget &bodyBudget();
+    const ConnectionLimits &connectionLimits() const;
+    // Accepting failed (the process ran out of descriptors) and no connection was accepted since.
+    // Accepting is retried after a short delay and whenever a connection closes.
+    bool isAcceptPaused() const;
 
     // Stops accepting; closes idle keep-alive connections and asks the others to close after their response.
     void stopAccepting();
@@ -70,11 +95,19 @@ private:
     void attach(HttpConnection *c);
     void detach(HttpConnection *c);
     void onHousekeeping();
+    void onAcceptError(QAbstractSocket::SocketError error);
+    void resumeAfterAcceptError();
+    // Answers 503 with `reason` on a connection over a limit and closes it.
+    void refuse(QTcpSocket *socket, QByteArrayView reason);
 
     HttpHandler *m_handler;
     Limits m_limits;
     QElapsedTimer m_elapsed;
     QTimer m_housekeeping;
+    QTimer m_acceptRetry;
+    bool m_acceptPaused = false;
+    BodyBudget m_bodyBudget;
+    ConnectionLimits m_connectionLimits;
     HttpConnection *m_first = nullptr;
     qsizetype m_count = 0;
     bool m_stopping = false;

@@ -112,6 +112,11 @@ bool Waiter::isAnswered() const
     return m_state == State::Answered;
 }
 
+bool Waiter::isWaiting() const
+{
+    return m_state == State::Waiting;
+}
+
 void Waiter::answer(const Answer &answer)
 {
     Q_EMIT answered(answer);
