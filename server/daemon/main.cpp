@@ -10,6 +10,7 @@
 #include "access/forgejoconfigsource.h"
 #include "access/hooksecret.h"
 #include "daemon/checkconfig.h"
+#include "daemon/filelimit.h"
 #include "daemon/healthcheck.h"
 #include "daemon/logsink.h"
 #include "daemon/serveroptions.h"
@@ -27,12 +28,16 @@ using namespace Patchwork::Server;
 namespace
 {
 
-RelayServer::Settings relaySettings(const ServerOptions &o)
+RelayServer::Settings relaySettings(const ServerOptions &o, qint64 fileLimit)
 {
     RelayServer::Settings s;
     s.limits.maxBody = o.maxBody;
     s.limits.uploadStallMs = o.uploadStallTimeoutMs;
     s.limits.idleMs = o.idleTimeoutMs;
+    s.limits.headTimeoutMs = o.headTimeoutMs;
+    s.limits.maxBufferedBytes = o.maxBufferedBytes;
+    s.limits.connections.maxTotal = o.maxConnections > 0 ? o.maxConnections : defaultMaxConnections(fileLimit);
+    s.limits.connections.maxPerIp = o.maxConnectionsPerIp;
     s.hub.replyTimeoutMs = o.replyTimeoutMs;
     s.hub.switchTimeoutMs = o.switchTimeoutMs;
     s.hub.maxWaitMs = o.maxWaitMs;
@@ -53,6 +58,7 @@ AccessGate::Settings accessSettings(const ServerOptions &o)
     s.metricsToken = o.metricsToken.toUtf8();
     s.metricsPublic = o.metricsPublic;
     s.limitLoopback = o.rateLimitLoopback;
+    s.maxWaitingPerUser = o.maxWaitingPerUser;
     return s;
 }
 
@@ -97,6 +103,7 @@ int runDaemon(QCoreApplication &app, const QStringList &args)
     sink.setIncludeSource(options->logSource);
     sink.install();
 
+    const qint64 fileLimit = raiseFileLimit();
     UnixSignals signals;
     std::optional<HookSecret> secret;
     if (options->secretKey.isEmpty()) {
@@ -113,7 +120,7 @@ int runDaemon(QCoreApplication &app, const QStringList &args)
     AccessGate gate(&clock, *secret, configs.get(), &metrics);
     gate.setSettings(accessSettings(*options));
     RelayServer relay(&clock);
-    relay.setSettings(relaySettings(*options));
+    relay.setSettings(relaySettings(*options, fileLimit));
     relay.setAccessGate(&gate);
     if (!relay.listen(options->host, options->port, &error)) {
         qCCritical(lcServer).noquote() << "cannot listen on" << options->host.toString() << options->port << ":"
@@ -141,7 +148,7 @@ int runDaemon(QCoreApplication &app, const QStringList &args)
         if (fresh->usersDir != options->usersDir) {
             qCWarning(lcServer) << "a new users directory takes effect only after a restart";
         }
-        relay.setSettings(relaySettings(*fresh));
+        relay.setSettings(relaySettings(*fresh, fileLimit));
         gate.setSettings(accessSettings(*fresh));
         configs->reload();
         sink.setLevel(fresh->logLevel);
