@@ -138,7 +138,6 @@ grep -q "carol/config.yaml:3:" "$log" || fail "config error without file:line in
 
 # A file whose aliases would expand to 18 million patterns (issue 8) is refused quickly: 503 for that
 # user, a FILE:LINE message, and the daemon stays up.
-mkdir -p "$work/users/mallory"
 {
     printf 'shared: &all [/p'
     for _ in $(seq 11999); do printf ', /p'; done
@@ -147,7 +146,9 @@ mkdir -p "$work/users/mallory"
         printf '  t%s:\n' "$t"
         for list in GET POST PUT DELETE PATCH huproxy; do printf '    %s: *all\n' "$list"; done
     done
-} >"$work/users/mallory/config.yaml"
+} >"$work/mallory.yaml"
+mkdir -p "$work/users/mallory"
+mv "$work/mallory.yaml" "$work/users/mallory/config.yaml" # whole, never seen half-written
 refused=
 for _ in $(seq 50); do
     [[ $(code "$B/u/mallory/x") == 503 ]] && refused=1 && break
