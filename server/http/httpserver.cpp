@@ -4,12 +4,11 @@
 #include <QTcpSocket>
 
 #ifdef Q_OS_UNIX
-#include <fcntl.h>
 #include <sys/socket.h>
-#include <unistd.h>
 #endif
 
 #include "access/clientaddress.h"
+#include "http/acceptor.h"
 #include "http/httpconnection.h"
 #include "http/serverlogging.h"
 
@@ -19,8 +18,6 @@ namespace Patchwork::Server
 namespace
 {
 
-// How long accepting stays paused after the process ran out of descriptors.
-constexpr int ACCEPT_RETRY_MS = 250;
 // How long a refused connection may take to close after its 503.
 constexpr int REFUSED_LINGER_MS = 2000;
 
@@ -39,10 +36,6 @@ HttpServer::HttpServer(HttpHandler *handler, QObject *parent)
     m_housekeeping.setInterval(1000);
     connect(&m_housekeeping, &QTimer::timeout, this, &HttpServer::onHousekeeping);
     m_housekeeping.start();
-    m_acceptRetry.setSingleShot(true);
-    m_acceptRetry.setInterval(ACCEPT_RETRY_MS);
-    connect(&m_acceptRetry, &QTimer::timeout, this, &HttpServer::resumeAfterAcceptError);
-    connect(this, &QTcpServer::acceptError, this, &HttpServer::onAcceptError);
     m_bodyBudget.setCapacity(m_limits.maxBufferedBytes);
     setMaxPendingConnections(4096);
     // Qt's default backlog of 50 drops connections when a thousand subscribers arrive at once.
@@ -52,6 +45,8 @@ HttpServer::HttpServer(HttpHandler *handler, QObject *parent)
 HttpServer::~HttpServer()
 {
     m_housekeeping.stop();
+    delete m_acceptor;
+    m_acceptor = nullptr;
     // Delete the connections (and the waiters they own) while this object is still whole: each one
     // detaches itself from the list.
     while (m_first) {
@@ -96,9 +91,21 @@ const ConnectionLimits &HttpServer::connectionLimits() const
     return m_connectionLimits;
 }
 
+bool HttpServer::listen(const QHostAddress &address, quint16 port)
+{
+    if (!QTcpServer::listen(address, port)) {
+        return false;
+    }
+    // Our own accept loop (see Acceptor); QTcpServer's stays paused.
+    pauseAccepting();
+    m_acceptor = new Acceptor(socketDescriptor(), this);
+    connect(m_acceptor, &Acceptor::accepted, this, &HttpServer::incomingConnection);
+    return true;
+}
+
 bool HttpServer::isAcceptPaused() const
 {
-    return m_acceptPaused;
+    return m_acceptor && m_acceptor->isPaused();
 }
 
 void HttpServer::incomingConnection(qintptr socketDescriptor)
@@ -113,10 +120,6 @@ void HttpServer::incomingConnection(qintptr socketDescriptor)
         socket->abort();
         delete socket;
         return;
-    }
-    if (m_acceptPaused) {
-        qCInfo(lcServer) << "accepting connections again";
-        m_acceptPaused = false;
     }
     const QHostAddress peer = socket->peerAddress();
     const QByteArrayView refusal = m_connectionLimits.admit(peer, m_count, m_handler->isConnectionLimitExempt(peer));
@@ -154,44 +157,6 @@ void HttpServer::refuse(QTcpSocket *socket, QByteArrayView reason)
     socket->disconnectFromHost();
 }
 
-void HttpServer::onAcceptError(QAbstractSocket::SocketError error)
-{
-    // QTcpServer has paused accepting. Resume later rather than at once: out of descriptors (the
-    // usual cause) accepting would only fail again; a connection closing resumes sooner.
-    if (!m_acceptPaused) {
-        qCWarning(lcServer) << "accepting a connection failed (" << error << errorString()
-                            << "): accepting paused until a connection closes or for" << ACCEPT_RETRY_MS << "ms";
-    }
-    m_acceptPaused = true;
-    m_acceptRetry.start();
-}
-
-void HttpServer::resumeAfterAcceptError()
-{
-    if (!m_acceptPaused || m_stopping) {
-        return;
-    }
-    m_acceptRetry.stop();
-#ifdef Q_OS_UNIX
-    // Qt's socket engine keeps the first error it records, so after EMFILE each later "nothing more to
-    // accept" (EAGAIN) would read as out of resources again and pause accepting after every batch.
-    // Give the listening socket a fresh engine; while descriptors are still exhausted even the
-    // duplicate fails, and the timer tries again.
-    const int copy = ::fcntl(int(socketDescriptor()), F_DUPFD_CLOEXEC, 0);
-    if (copy < 0) {
-        m_acceptRetry.start();
-        return;
-    }
-    close();
-    if (!setSocketDescriptor(copy)) {
-        qCCritical(lcServer) << "cannot listen again after running out of descriptors:" << errorString();
-        ::close(copy);
-    }
-#else
-    resumeAccepting();
-#endif
-}
-
 void HttpServer::attach(HttpConnection *c)
 {
     c->m_nextConn = m_first;
@@ -217,8 +182,9 @@ void HttpServer::detach(HttpConnection *c)
     --m_count;
     m_connectionLimits.release(c->m_peer);
     m_handler->connectionCountChanged(m_count);
-    // A descriptor was freed: try accepting again at once.
-    resumeAfterAcceptError();
+    if (m_acceptor) {
+        m_acceptor->retryNow(); // a descriptor was freed
+    }
 }
 
 void HttpServer::onHousekeeping()
@@ -234,6 +200,8 @@ void HttpServer::onHousekeeping()
 void HttpServer::stopAccepting()
 {
     m_stopping = true;
+    delete m_acceptor;
+    m_acceptor = nullptr;
     close();
     for (HttpConnection *c = m_first; c;) {
         HttpConnection *next = c->m_nextConn;

@@ -12,6 +12,7 @@
 namespace Patchwork::Server
 {
 
+class Acceptor;
 class HttpConnection;
 
 // What the relay does with a parsed request.
@@ -73,6 +74,10 @@ public:
     explicit HttpServer(HttpHandler *handler, QObject *parent = nullptr);
     ~HttpServer() override;
 
+    // Listens with its own accept loop (Acceptor), which pauses instead of spinning when the process
+    // runs out of descriptors. Hides QTcpServer::listen().
+    bool listen(const QHostAddress &address, quint16 port);
+
     void setLimits(const Limits &limits);
     const Limits &limits() const;
     HttpHandler *handler() const;
@@ -80,8 +85,8 @@ public:
     qsizetype connectionCount() const;
     BodyBudget &bodyBudget();
     const ConnectionLimits &connectionLimits() const;
-    // Accepting failed (the process ran out of descriptors) and no connection was accepted since.
-    // Accepting is retried after a short delay and whenever a connection closes.
+    // The last attempt to accept failed (the process ran out of descriptors). Accepting is retried
+    // after a short delay and whenever a connection closes.
     bool isAcceptPaused() const;
 
     // Stops accepting; closes idle keep-alive connections and asks the others to close after their response.
@@ -95,8 +100,6 @@ private:
     void attach(HttpConnection *c);
     void detach(HttpConnection *c);
     void onHousekeeping();
-    void onAcceptError(QAbstractSocket::SocketError error);
-    void resumeAfterAcceptError();
     // Answers 503 with `reason` on a connection over a limit and closes it.
     void refuse(QTcpSocket *socket, QByteArrayView reason);
 
@@ -104,8 +107,7 @@ private:
     Limits m_limits;
     QElapsedTimer m_elapsed;
     QTimer m_housekeeping;
-    QTimer m_acceptRetry;
-    bool m_acceptPaused = false;
+    Acceptor *m_acceptor = nullptr;
     BodyBudget m_bodyBudget;
     ConnectionLimits m_connectionLimits;
     HttpConnection *m_first = nullptr;

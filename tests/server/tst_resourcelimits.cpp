@@ -12,6 +12,8 @@
 #include <memory>
 #include <vector>
 
+#include <sys/resource.h>
+
 #include "accessfixture.h"
 #include "descriptorexhaustion.h"
 #include "manualclock.h"
@@ -33,6 +35,15 @@ AccessGate::Settings loopbackLimited(int maxWaiting = 0, int maxWaitingPerUser =
     s.limitLoopback = true;
     s.trustedProxies = *TrustedProxies::parse({}); // 127.0.0.1 is not a trusted proxy here
     return s;
+}
+
+// CPU time (user + system) this process used so far.
+qint64 processCpuMs()
+{
+    rusage usage{};
+    ::getrusage(RUSAGE_SELF, &usage);
+    return (qint64(usage.ru_utime.tv_sec) + usage.ru_stime.tv_sec) * 1000
+           + (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1000;
 }
 
 QByteArray head(QByteArrayView method, QByteArrayView target, qint64 contentLength)
@@ -96,6 +107,7 @@ private Q_SLOTS:
         writeFile(m_usersDir.path() + u"/mallory/config.yaml"_s, bomb);
         QTest::ignoreMessage(QtWarningMsg, QRegularExpression(u"mallory/config.yaml:[0-9]+: .*too large.*"_s));
         m_configs = std::make_unique<DirectoryConfigSource>(m_usersDir.path());
+        m_configs->setPollInterval(0); // no directory listing while descriptors are exhausted
     }
     void init()
     {
@@ -317,9 +329,16 @@ private Q_SLOTS:
         QVERIFY(!again.hasResponse());
     }
 
-    void acceptingResumesAfterRunningOutOfDescriptors()
+    void acceptingPausesAndResumesWhenOutOfDescriptors()
     {
         start(unlimitedSettings());
+        // Connections before the shortage (with Qt's own accept loop, the "nothing more to accept"
+        // they end with made a later EMFILE look temporary: no pause, 100 % CPU).
+        QCOMPARE(m_f->send("POST", "/public/pubsub/x", "m").status, 200);
+        QCOMPARE(m_f->send("POST", "/public/pubsub/x", "m").status, 200);
+        // Their descriptors are closed before the shortage starts, so none frees up during it.
+        QTRY_COMPARE_WITH_TIMEOUT(http()->connectionCount(), 0, timeoutMs(5000));
+        QCoreApplication::sendPostedEvents(nullptr, QEvent::DeferredDelete);
         {
             // One descriptor left: the client's socket takes it, so the server's accept() fails.
             DescriptorExhaustion exhausted(1);
@@ -329,6 +348,11 @@ private Q_SLOTS:
             client.connectToHost(QHostAddress::LocalHost, m_f->port);
             QVERIFY(client.waitForConnected(timeoutMs(5000)));
             QTRY_VERIFY_WITH_TIMEOUT(http()->isAcceptPaused(), timeoutMs(5000));
+            // Paused, not spinning: a second of waiting costs the process little CPU time.
+            const qint64 cpuBefore = processCpuMs();
+            QTest::qWait(1000);
+            QVERIFY2(processCpuMs() - cpuBefore < 300, qPrintable(QString::number(processCpuMs() - cpuBefore)));
+            QVERIFY(http()->isAcceptPaused());
             exhausted.release();
             client.write(TestHttpClient::request("POST", "/public/pubsub/x", "m"));
             QTRY_VERIFY_WITH_TIMEOUT(client.bytesAvailable() > 0, timeoutMs(5000));
