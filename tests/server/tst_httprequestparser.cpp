@@ -230,7 +230,7 @@ private Q_SLOTS:
         QCOMPARE(parser.request().header("expect"), "100-continue"_ba);
         // A Content-Length body can be written in place.
         QCOMPARE(parser.bodyRemaining(), qint64(3));
-        memcpy(parser.bodyTail(), "ab", 2);
+        memcpy(parser.bodyTail(2), "ab", 2);
         parser.bodyWritten(2);
         QCOMPARE(parser.state(), HttpRequestParser::State::Body);
         QCOMPARE(parser.feed("cdef"), qsizetype(1));
