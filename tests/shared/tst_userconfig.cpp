@@ -84,6 +84,8 @@ private Q_SLOTS:
     void parseErrors();
     void errorsNeverContainTokens();
     void aliasExpansionIsBounded();
+    void recursiveAliasIsRefused_data();
+    void recursiveAliasIsRefused();
     void patternCountsAreBounded();
     void smallAliasesStillWork();
     void timestamps_data();
@@ -368,6 +370,30 @@ void TestUserConfig::aliasExpansionIsBounded()
     QVERIFY(!UserConfig::parse(laughs, u"c.yaml"_s, &error));
     QVERIFY(timer.elapsed() < 5'000);
     QVERIFY2(error.startsWith(u"c.yaml:"_s) && error.contains(u"too large"_s), qPrintable(error));
+}
+
+void TestUserConfig::recursiveAliasIsRefused_data()
+{
+    QTest::addColumn<QByteArray>("yaml");
+    QTest::addColumn<QString>("error");
+    const QString cycle = u"c.yaml:1: the configuration is nested more than 64 levels deep"_s;
+    QTest::newRow("map in itself") << QByteArray("tokens: &a {x: *a}\n") << cycle;
+    QTest::newRow("sequence in itself") << QByteArray("tokens:\n  t: &l [/p, *l]\n")
+                                        << u"c.yaml:2: the configuration is nested more than 64 levels deep"_s;
+    // Found by fuzzing (branch fuzz, tests/fuzz/corpus/userconfig/regress-recursive-alias).
+    QTest::newRow("fuzz regression") << QByteArray("\\n\\ &a {*a}\n\x01\x01")
+                                     << u"c.yaml:1: the configuration must be a map (with a \"tokens\" key)"_s;
+    QTest::newRow("in a token") << QByteArray("tokens:\n  t: {GET: &a [/p, [*a]]}\n")
+                                << u"c.yaml:2: the configuration is nested more than 64 levels deep"_s;
+}
+
+void TestUserConfig::recursiveAliasIsRefused()
+{
+    QFETCH(QByteArray, yaml);
+    QFETCH(QString, error);
+    QString actual;
+    QVERIFY(!UserConfig::parse(yaml, u"c.yaml"_s, &actual));
+    QCOMPARE(actual, error);
 }
 
 void TestUserConfig::patternCountsAreBounded()
