@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "daemon/checkconfig.h"
+#include "daemon/filelimit.h"
 #include "daemon/healthcheck.h"
 #include "daemon/logsink.h"
 #include "daemon/serveroptions.h"
@@ -21,13 +22,17 @@ using namespace Patchwork::Server;
 namespace
 {
 
-RelayServer::Settings relaySettings(const ServerOptions &o)
+RelayServer::Settings relaySettings(const ServerOptions &o, qint64 fileLimit)
 {
     RelayServer::Settings s;
     s.limits.maxBody = o.maxBody;
     s.limits.uploadStallMs = o.uploadStallTimeoutMs;
     s.limits.idleMs = o.idleTimeoutMs;
     s.limits.lingerMs = o.lingerTimeoutMs;
+    s.limits.headTimeoutMs = o.headTimeoutMs;
+    s.limits.maxBufferedBytes = o.maxBufferedBytes;
+    s.limits.connections.maxTotal = o.maxConnections > 0 ? o.maxConnections : defaultMaxConnections(fileLimit);
+    s.limits.connections.maxPerIp = o.maxConnectionsPerIp;
     s.hub.replyTimeoutMs = o.replyTimeoutMs;
     s.hub.switchTimeoutMs = o.switchTimeoutMs;
     s.hub.maxWaitMs = o.maxWaitMs;
@@ -49,10 +54,11 @@ AccessGate::Settings accessSettings(const ServerOptions &o)
     s.metricsToken = o.metricsToken.toUtf8();
     s.metricsPublic = o.metricsPublic;
     s.limitLoopback = o.rateLimitLoopback;
+    s.maxWaitingPerUser = o.maxWaitingPerUser;
     return s;
 }
 
-RelaySettings relaySettingsOf(const ServerOptions &o)
+RelaySettings relaySettingsOf(const ServerOptions &o, qint64 fileLimit)
 {
     RelaySettings s;
     s.host = o.host;
@@ -63,7 +69,7 @@ RelaySettings relaySettingsOf(const ServerOptions &o)
     s.forgejoUrl = o.forgejoUrl;
     s.forgejoToken = o.forgejoToken.toUtf8();
     s.aclTtlMs = o.aclTtlMs;
-    s.server = relaySettings(o);
+    s.server = relaySettings(o, fileLimit);
     s.access = accessSettings(o);
     return s;
 }
@@ -94,9 +100,10 @@ int runDaemon(QCoreApplication &app, const QStringList &args)
     sink.setIncludeSource(options->logSource);
     sink.install();
 
+    const qint64 fileLimit = raiseFileLimit();
     UnixSignals signals;
     Relay relay(&clock);
-    relay.setSettings(relaySettingsOf(*options));
+    relay.setSettings(relaySettingsOf(*options, fileLimit));
     if (!relay.start()) {
         return 1; // logged by the relay
     }
@@ -115,7 +122,7 @@ int runDaemon(QCoreApplication &app, const QStringList &args)
             qCWarning(lcServer).noquote() << "reload failed, keeping the running configuration:" << reloadError;
             return;
         }
-        relay.setSettings(relaySettingsOf(*fresh));
+        relay.setSettings(relaySettingsOf(*fresh, fileLimit));
         relay.reloadConfigs();
         sink.setLevel(fresh->logLevel);
         sink.setFormat(fresh->logFormat);

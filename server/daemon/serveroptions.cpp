@@ -48,6 +48,11 @@ enum class Id
     ReplayAge,
     ReplayChannelBytes,
     ReplayTotalBytes,
+    HeadTimeout,
+    MaxConnections,
+    MaxConnectionsPerIp,
+    MaxBufferedBytes,
+    MaxWaitingPerUser,
     LogLevel,
     LogFormat
 };
@@ -105,6 +110,11 @@ constexpr Option OPTIONS[] = {
     {Id::ReplayAge, u"replay-age", Kind::Duration},
     {Id::ReplayChannelBytes, u"replay-channel-bytes", Kind::Size},
     {Id::ReplayTotalBytes, u"replay-total-bytes", Kind::Size},
+    {Id::HeadTimeout, u"head-timeout", Kind::Duration, 1},
+    {Id::MaxConnections, u"max-connections", Kind::Int},
+    {Id::MaxConnectionsPerIp, u"max-connections-per-ip", Kind::Int},
+    {Id::MaxBufferedBytes, u"max-buffered-bytes", Kind::Size},
+    {Id::MaxWaitingPerUser, u"max-waiting-per-user", Kind::Int},
     {Id::LogLevel, u"log-level", Kind::Level, 0, u"LOG_LEVEL"},
     {Id::LogFormat, u"log-format", Kind::Format},
 };
@@ -269,12 +279,25 @@ bool apply(ServerOptions &options, const Option &option, const Value &value, QSt
             return fail(describeMin(option.kind, option.min));
         }
         const int n = int(number);
-        if (option.id == Id::RateBurst) {
+        switch (option.id) {
+        case Id::RateBurst:
             options.rateBurst = n;
-        } else if (option.id == Id::MaxWaitingPerIp) {
+            break;
+        case Id::MaxWaitingPerIp:
             options.maxWaitingPerIp = n;
-        } else {
+            break;
+        case Id::MaxConnections:
+            options.maxConnections = n;
+            break;
+        case Id::MaxConnectionsPerIp:
+            options.maxConnectionsPerIp = n;
+            break;
+        case Id::MaxWaitingPerUser:
+            options.maxWaitingPerUser = n;
+            break;
+        default:
             options.replayCount = n;
+            break;
         }
         return true;
     }
@@ -291,6 +314,8 @@ bool apply(ServerOptions &options, const Option &option, const Value &value, QSt
         }
         if (option.id == Id::MaxBody) {
             options.maxBody = *bytes;
+        } else if (option.id == Id::MaxBufferedBytes) {
+            options.maxBufferedBytes = *bytes;
         } else if (option.id == Id::ReplayChannelBytes) {
             options.replayChannelBytes = *bytes;
         } else {
@@ -328,6 +353,9 @@ bool apply(ServerOptions &options, const Option &option, const Value &value, QSt
             break;
         case Id::SwitchTimeout:
             options.switchTimeoutMs = *ms;
+            break;
+        case Id::HeadTimeout:
+            options.headTimeoutMs = *ms;
             break;
         default:
             options.replayAgeMs = *ms;
@@ -679,6 +707,7 @@ QString ServerOptions::usage()
               "                                0 = no limit)\n"
               "  --max-wait S                  bound on every wait (default 0 = none)\n"
               "  --upload-stall-timeout S      request body without progress (default 30)\n"
+              "  --head-timeout S              time for a whole request head from its first byte (default 30)\n"
               "  --idle-timeout S              idle keep-alive connections (default 120)\n"
               "  --linger-timeout S            after refusing a request, read and discard what the client\n"
               "                                still sends for up to S before closing (default 5; 0 = close)\n"
@@ -695,6 +724,16 @@ QString ServerOptions::usage()
               "  --replay-channel-bytes BYTES  replay memory per channel (default 1MiB)\n"
               "  --replay-total-bytes BYTES    replay memory in all (default 64MiB)\n"
               "                                (any replay limit 0 disables replay)\n"
+              "  --max-connections N           open connections in all; over it a new one gets 503 (default 0 =\n"
+              "                                3/4 of the descriptor limit, which is raised to its maximum)\n"
+              "  --max-connections-per-ip N    open connections per client address (default 512; 0 = no limit;\n"
+              "                                trusted proxies and, unless --rate-limit-loopback, this machine\n"
+              "                                are exempt)\n"
+              "  --max-buffered-bytes BYTES    request bodies held in memory in all; over it a new upload gets\n"
+              "                                503 (default a quarter of physical memory, at least 256MiB;\n"
+              "                                0 = no limit)\n"
+              "  --max-waiting-per-user N      requests left waiting in one user namespace (default 1024;\n"
+              "                                0 = no limit; this machine is exempt as for rate limits)\n"
               "  --log-level L                 DEBUG, INFO, WARN or ERROR (env LOG_LEVEL; default INFO)\n"
               "  --log-format F                text or json (default text)\n"
               "  -h, --help                    show this help\n"

@@ -13,6 +13,7 @@
 
 #include "access/clientaddress.h"
 #include "daemon/logsink.h"
+#include "http/bodybudget.h"
 #include "tunnel/tunneltarget.h"
 
 namespace Patchwork::Server
@@ -66,6 +67,12 @@ public:
     qint64 replayAgeMs = qint64(12) * 3600 * 1000; // 0 disables replay
     qint64 replayChannelBytes = qint64(1024) * 1024; // 0 disables replay
     qint64 replayTotalBytes = qint64(64) * 1024 * 1024; // 0 disables replay
+    // Resource limits (docs/DECISIONS.md "Hardening: resource limits").
+    qint64 headTimeoutMs = 30'000; // > 0
+    int maxConnections = 0; // 0 = automatic: 3/4 of the descriptor limit
+    int maxConnectionsPerIp = 512; // 0 disables
+    qint64 maxBufferedBytes = BodyBudget::defaultCapacity(); // 0 disables
+    int maxWaitingPerUser = 1024; // 0 disables
     LogLevel logLevel = LogLevel::Info;
     LogFormat logFormat = LogFormat::Text;
 

@@ -97,10 +97,11 @@ HttpRequestParser::Limits parserLimits(const HttpServer::Limits &limits)
 
 } // namespace
 
-HttpConnection::HttpConnection(HttpServer *server, QTcpSocket *socket)
+HttpConnection::HttpConnection(HttpServer *server, QTcpSocket *socket, const QHostAddress &peer)
     : QObject(server)
     , m_server(server)
     , m_socket(socket)
+    , m_peer(peer)
     , m_parser(parserLimits(server->limits()))
 {
     m_socket->setParent(this);
@@ -115,6 +116,7 @@ HttpConnection::HttpConnection(HttpServer *server, QTcpSocket *socket)
 
 HttpConnection::~HttpConnection()
 {
+    releaseBody();
     m_server->detach(this);
 }
 
@@ -185,8 +187,9 @@ void HttpConnection::onReadyRead()
 
 bool HttpConnection::isIdle() const
 {
+    // Blank lines before a head leave the parser idle, but they start the head deadline.
     return m_state == State::Reading && m_parser.state() == HttpRequestParser::State::Idle && m_buf.isEmpty()
-           && !m_responding;
+           && m_headStart < 0 && !m_responding;
 }
 
 void HttpConnection::parse()
@@ -200,7 +203,8 @@ void HttpConnection::parse()
             m_lastActivity = m_server->nowMs();
             if (const qint64 missing = m_parser.bodyRemaining(); missing > 0) {
                 // A Content-Length body goes from the socket straight into the request.
-                const qint64 n = m_socket->read(m_parser.bodyTail(), qMin(missing, available));
+                const qint64 room = qMin(missing, available);
+                const qint64 n = m_socket->read(m_parser.bodyTail(room), room);
                 if (n <= 0) {
                     return;
                 }
@@ -213,6 +217,9 @@ void HttpConnection::parse()
             }
         }
         if (!m_buf.isEmpty()) {
+            if (m_headStart < 0 && !m_parser.isHeadComplete()) {
+                m_headStart = m_server->nowMs(); // the head deadline runs from its first byte
+            }
             const qsizetype used = m_parser.feed(m_buf);
             if (used == m_buf.size()) {
                 m_buf = QByteArray();
@@ -226,7 +233,15 @@ void HttpConnection::parse()
         }
         if (m_parser.isHeadComplete() && !m_headSeen) {
             m_headSeen = true;
+            m_headStart = -1;
             headParsed();
+            if (m_state != State::Reading) {
+                return; // refused
+            }
+        }
+        // A chunked body is charged chunk by chunk (a Content-Length one was charged whole with the head).
+        if (m_headSeen && !chargeBody(m_parser.bodyAnnounced() - m_bodyCharge)) {
+            return;
         }
         if (m_parser.state() == HttpRequestParser::State::Complete) {
             requestComplete();
@@ -237,6 +252,14 @@ void HttpConnection::parse()
 
 void HttpConnection::headParsed()
 {
+    if (m_parser.state() == HttpRequestParser::State::Body) {
+        // What of the body is here already: the rest of m_buf and what the socket holds.
+        const qint64 announced = m_parser.bodyRemaining(); // 0 for a chunked body
+        const bool incomplete = announced == 0 || m_buf.size() + m_socket->bytesAvailable() < announced;
+        if (!admitBody(announced, incomplete)) {
+            return;
+        }
+    }
     if (m_parser.expectsContinue()) {
         m_socket->write("HTTP/1.1 100 Continue\r\n\r\n");
     }
@@ -245,7 +268,9 @@ void HttpConnection::headParsed()
 void HttpConnection::requestComplete()
 {
     m_request = m_parser.takeRequest();
-    m_request.peer = m_socket->peerAddress();
+    m_request.peer = m_peer;
+    delete m_upload; // the upload is complete
+    m_upload = nullptr;
     m_parser.setLimits(parserLimits(m_server->limits()));
     m_headSeen = false;
     m_state = State::Handling;
@@ -462,6 +487,7 @@ void HttpConnection::onBytesWritten()
 
 void HttpConnection::finishResponse()
 {
+    releaseBody();
     m_responding = false;
     m_streaming = false;
     m_responseDone = false;
@@ -477,20 +503,76 @@ void HttpConnection::finishResponse()
     }
 }
 
-void HttpConnection::fail(int status, QByteArrayView reason)
+void HttpConnection::fail(int status, QByteArrayView reason, const HeaderList &extraHeaders)
 {
-    qCDebug(lcServer) << "bad request from" << m_socket->peerAddress().toString() << status << reason;
+    qCDebug(lcServer) << "bad request from" << m_peer.toString() << status << reason;
+    releaseBody();
     // What was parsed of the refused request stays readable for the metrics hook; the rest of the input
     // is not read any more.
     m_request = m_parser.takeRequest();
-    m_request.peer = m_socket->peerAddress();
+    m_request.peer = m_peer;
     m_request.keepAlive = false;
     m_buf = QByteArray();
     m_closeAfter = true;
     m_lingerOnClose = true;
     m_responding = false;
     m_state = State::Closing;
-    respondText(status, reason);
+    respondText(status, reason, extraHeaders);
+}
+
+// --- resource limits (docs/DECISIONS.md "Hardening: resource limits") -------------------------------
+
+bool HttpConnection::admitBody(qint64 announcedLength, bool incomplete)
+{
+    if (!chargeBody(announcedLength)) {
+        return false;
+    }
+    if (!incomplete) {
+        return true; // the whole body is here: it does not wait for the client
+    }
+    m_upload = new QObject(this);
+    // The handler sees the head (peer, forwarding headers); a refusal answers it and closes the
+    // connection (lingering: the body it announced may still come).
+    m_request = m_parser.request();
+    m_request.peer = m_peer;
+    const bool closeAfter = m_closeAfter;
+    m_closeAfter = true;
+    m_lingerOnClose = true;
+    if (!m_server->handler()->admitUpload(this, m_upload)) {
+        releaseBody();
+        m_buf = QByteArray();
+        if (m_state == State::Reading) {
+            m_state = State::Closing; // the answer is still being written
+        }
+        return false;
+    }
+    m_request = HttpRequest();
+    m_closeAfter = closeAfter;
+    m_lingerOnClose = false;
+    return true;
+}
+
+bool HttpConnection::chargeBody(qint64 bytes)
+{
+    if (bytes <= 0) {
+        return true;
+    }
+    if (!m_server->bodyBudget().tryCharge(bytes)) {
+        fail(503,
+             "Server busy: too many request bodies in memory, retry later",
+             {{QByteArrayLiteral("Retry-After"), QByteArray::number(BodyBudget::RETRY_AFTER_SECONDS)}});
+        return false;
+    }
+    m_bodyCharge += bytes;
+    return true;
+}
+
+void HttpConnection::releaseBody()
+{
+    m_server->bodyBudget().release(m_bodyCharge);
+    m_bodyCharge = 0;
+    delete m_upload;
+    m_upload = nullptr;
 }
 
 void HttpConnection::reportResponse(int status)
@@ -550,6 +632,9 @@ void HttpConnection::checkTimeouts(qint64 nowMs)
             if (limits.idleMs > 0 && nowMs - m_lastActivity > limits.idleMs) {
                 closeNow();
             }
+        } else if (!m_parser.isHeadComplete() && m_headStart >= 0 && limits.headTimeoutMs > 0
+                   && nowMs - m_headStart > limits.headTimeoutMs) {
+            fail(408, "Request timeout: the request head was not complete in time");
         } else if (!m_responding && limits.uploadStallMs > 0 && nowMs - m_lastActivity > limits.uploadStallMs) {
             fail(408, "Request timeout: no data received");
         }

@@ -34,7 +34,7 @@ class HttpConnection final : public QObject
     Q_DISABLE_COPY_MOVE(HttpConnection)
 
 public:
-    HttpConnection(HttpServer *server, QTcpSocket *socket);
+    HttpConnection(HttpServer *server, QTcpSocket *socket, const QHostAddress &peer);
     ~HttpConnection() override;
 
     const HttpRequest &request() const;
@@ -90,7 +90,7 @@ private:
     void headParsed();
     void requestComplete();
     bool isIdle() const;
-    void fail(int status, QByteArrayView reason);
+    void fail(int status, QByteArrayView reason, const HeaderList &extraHeaders = {});
     void finishResponse();
     void closeNow();
     void closeWhenWritten();
@@ -102,9 +102,16 @@ private:
     void finishHead(QByteArray &head) const;
     void writeResponse(QByteArray &head, const QByteArray &body);
     void sendSmall(const QByteArray &data);
+    // Resource limits (docs/DECISIONS.md "Hardening: resource limits").
+    // Charges the body to the budget and, unless all of it was received with the head, asks the
+    // handler to admit the upload; false after answering (503 or the handler's refusal).
+    bool admitBody(qint64 announcedLength, bool incomplete);
+    bool chargeBody(qint64 bytes);
+    void releaseBody();
 
     HttpServer *m_server;
     QTcpSocket *m_socket;
+    QHostAddress m_peer;
     State m_state = State::Reading;
     HttpRequestParser m_parser;
     QByteArray m_buf; // read from the socket, not yet given to the parser
@@ -112,6 +119,9 @@ private:
     qint64 m_lastActivity = 0;
     qint64 m_requestStart = 0;
     qint64 m_lingerUntil = 0;
+    qint64 m_headStart = -1; // when the first byte of the current head arrived; -1 = none yet
+    qint64 m_bodyCharge = 0; // bytes charged to the server's BodyBudget
+    QObject *m_upload = nullptr; // exists while a body is being read (HttpHandler::admitUpload)
     bool m_headSeen = false;
     bool m_responding = false;
     bool m_streaming = false;

@@ -13,6 +13,8 @@ namespace
 
 // A chunk size line (size and extensions) longer than this is refused.
 constexpr qsizetype MAX_CHUNK_LINE = 1024;
+// A Content-Length body grows by at least this much (and at most doubles) per step.
+constexpr qint64 MIN_BODY_STEP = 256 * 1024;
 
 // Parses a non-negative decimal; false on anything else or overflow.
 bool parseLength(QByteArrayView s, qint64 *out)
@@ -91,19 +93,36 @@ HttpRequest HttpRequestParser::takeRequest()
     return request;
 }
 
+qint64 HttpRequestParser::bodyAnnounced() const
+{
+    if (!isHeadComplete()) {
+        return 0;
+    }
+    return m_chunk == Chunk::None ? m_contentLength : m_request.body.size() + m_chunkRemaining;
+}
+
 qint64 HttpRequestParser::bodyRemaining() const
 {
     return m_state == State::Body && m_chunk == Chunk::None ? m_contentLength - m_bodyRead : 0;
 }
 
-char *HttpRequestParser::bodyTail()
+char *HttpRequestParser::bodyTail(qint64 room)
 {
+    // The body grows as it arrives, at most doubling per step, never beyond its announced length: an
+    // announced Content-Length reserves no memory (nor address space) before the bytes come.
+    const qint64 size = m_bodyRead + qBound<qint64>(0, room, bodyRemaining());
+    if (m_request.body.capacity() < size) {
+        const qint64 doubled = qMax(2 * qint64(m_request.body.capacity()), MIN_BODY_STEP);
+        m_request.body.reserve(qMin(m_contentLength, qMax(size, doubled)));
+    }
+    m_request.body.resize(size);
     return m_request.body.data() + m_bodyRead;
 }
 
 void HttpRequestParser::bodyWritten(qint64 n)
 {
     m_bodyRead += n;
+    m_request.body.resize(m_bodyRead);
     if (m_bodyRead == m_contentLength) {
         finishBody();
     }
@@ -141,7 +160,7 @@ qsizetype HttpRequestParser::feed(const char *data, qsizetype size)
                 return pos + feedChunked(data + pos, size - pos);
             } else {
                 const qint64 n = qMin<qint64>(size - pos, bodyRemaining());
-                memcpy(bodyTail(), data + pos, size_t(n));
+                memcpy(bodyTail(n), data + pos, size_t(n));
                 bodyWritten(n);
                 return pos + n;
             }
@@ -343,8 +362,6 @@ bool HttpRequestParser::parseHead(QByteArrayView head)
         m_state = State::Body;
     } else if (length > 0) {
         m_contentLength = length;
-        // Reserved address space only: pages are touched (and counted) as the body arrives.
-        m_request.body.resize(length);
         m_state = State::Body;
     } else {
         m_state = State::Complete;

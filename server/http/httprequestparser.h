@@ -16,8 +16,8 @@ namespace Patchwork::Server
 // Strict where a lenient reading could differ from a front proxy's: every line ends in CRLF (a bare LF
 // or CR is an error), HTTP/1.1 needs exactly one Host, Content-Length is digits only, header values hold
 // no control character but HTAB, and a chunk size line is hex digits optionally followed by `;` and an
-// extension. The body is kept in the request; a Content-Length body is reserved at once (address
-// space only) and may be filled without a copy through bodyTail()/bodyWritten().
+// extension. The body is kept in the request and grows as it arrives (an announced Content-Length
+// reserves nothing); a Content-Length body may be filled without a copy through bodyTail()/bodyWritten().
 class HttpRequestParser final
 {
 public:
@@ -79,10 +79,14 @@ public:
     // Hands out the complete request and gets ready for the next one on the same connection.
     HttpRequest takeRequest();
 
-    // While a Content-Length body is read: how many bytes are still missing and where they go. Write up
-    // to that many at bodyTail(), then report them with bodyWritten().
+    // The body bytes announced so far, for charging them before they arrive: the Content-Length, or for
+    // a chunked body the chunks received and the size of the one under way.
+    qint64 bodyAnnounced() const;
+    // While a Content-Length body is read: how many bytes are still missing and where they go. bodyTail()
+    // makes room for `room` more bytes (at most bodyRemaining()); write up to that many there, then report
+    // how many with bodyWritten().
     qint64 bodyRemaining() const;
-    char *bodyTail();
+    char *bodyTail(qint64 room);
     void bodyWritten(qint64 n);
 
 private:

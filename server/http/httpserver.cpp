@@ -3,11 +3,31 @@
 
 #include <QTcpSocket>
 
+#ifdef Q_OS_UNIX
+#include <sys/socket.h>
+#endif
+
+#include "access/clientaddress.h"
+#include "http/acceptor.h"
+#include "http/directwrite.h"
 #include "http/httpconnection.h"
 #include "http/serverlogging.h"
 
 namespace Patchwork::Server
 {
+
+namespace
+{
+
+// How long a refused connection may take to close after its 503.
+constexpr int REFUSED_LINGER_MS = 2000;
+
+} // namespace
+
+bool HttpHandler::isConnectionLimitExempt(const QHostAddress &peer) const
+{
+    return TrustedProxies::isLoopback(peer);
+}
 
 HttpServer::HttpServer(HttpHandler *handler, QObject *parent)
     : QTcpServer(parent)
@@ -17,6 +37,7 @@ HttpServer::HttpServer(HttpHandler *handler, QObject *parent)
     m_housekeeping.setInterval(1000);
     connect(&m_housekeeping, &QTimer::timeout, this, &HttpServer::onHousekeeping);
     m_housekeeping.start();
+    m_bodyBudget.setCapacity(m_limits.maxBufferedBytes);
     setMaxPendingConnections(4096);
     // Qt's default backlog of 50 drops connections when a thousand subscribers arrive at once.
     setListenBacklogSize(4096);
@@ -25,6 +46,8 @@ HttpServer::HttpServer(HttpHandler *handler, QObject *parent)
 HttpServer::~HttpServer()
 {
     m_housekeeping.stop();
+    delete m_acceptor;
+    m_acceptor = nullptr;
     // Delete the connections (and the waiters they own) while this object is still whole: each one
     // detaches itself from the list.
     while (m_first) {
@@ -35,6 +58,8 @@ HttpServer::~HttpServer()
 void HttpServer::setLimits(const Limits &limits)
 {
     m_limits = limits;
+    m_bodyBudget.setCapacity(limits.maxBufferedBytes);
+    m_connectionLimits.setSettings(limits.connections);
 }
 
 const HttpServer::Limits &HttpServer::limits() const
@@ -57,6 +82,33 @@ qsizetype HttpServer::connectionCount() const
     return m_count;
 }
 
+BodyBudget &HttpServer::bodyBudget()
+{
+    return m_bodyBudget;
+}
+
+const ConnectionLimits &HttpServer::connectionLimits() const
+{
+    return m_connectionLimits;
+}
+
+bool HttpServer::listen(const QHostAddress &address, quint16 port)
+{
+    if (!QTcpServer::listen(address, port)) {
+        return false;
+    }
+    // Our own accept loop (see Acceptor); QTcpServer's stays paused.
+    pauseAccepting();
+    m_acceptor = new Acceptor(socketDescriptor(), this);
+    connect(m_acceptor, &Acceptor::accepted, this, &HttpServer::incomingConnection);
+    return true;
+}
+
+bool HttpServer::isAcceptPaused() const
+{
+    return m_acceptor && m_acceptor->isPaused();
+}
+
 void HttpServer::incomingConnection(qintptr socketDescriptor)
 {
     auto *socket = new QTcpSocket;
@@ -70,7 +122,38 @@ void HttpServer::incomingConnection(qintptr socketDescriptor)
         delete socket;
         return;
     }
-    new HttpConnection(this, socket);
+    const QHostAddress peer = socket->peerAddress();
+    const QByteArrayView refusal = m_connectionLimits.admit(peer, m_count, m_handler->isConnectionLimitExempt(peer));
+    if (!refusal.isEmpty()) {
+        refuse(socket, refusal);
+        return;
+    }
+    new HttpConnection(this, socket, peer);
+}
+
+void HttpServer::refuse(QTcpSocket *socket, QByteArrayView reason)
+{
+    qCDebug(lcServer) << "refused a connection from" << socket->peerAddress().toString() << reason;
+    socket->setParent(this);
+    const QByteArray body = reason.toByteArray() + '\n';
+    const QByteArray response = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                                "Retry-After: 1\r\nConnection: close\r\nContent-Length: "
+                                + QByteArray::number(body.size()) + "\r\n\r\n" + body;
+    // Answer, stop writing and discard what the client sends until it closes (closing with unread
+    // input would reset the connection and could destroy the answer), for REFUSED_LINGER_MS at most.
+    connect(socket, &QTcpSocket::readyRead, socket, [socket]() { socket->skip(socket->bytesAvailable()); });
+    connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+    QTimer::singleShot(REFUSED_LINGER_MS, socket, [socket]() {
+        socket->abort();
+        socket->deleteLater();
+    });
+    if (writeDirect(socket, response)) {
+#ifdef Q_OS_UNIX
+        ::shutdown(int(socket->socketDescriptor()), SHUT_WR);
+#endif
+        return;
+    }
+    socket->disconnectFromHost();
 }
 
 void HttpServer::attach(HttpConnection *c)
@@ -96,7 +179,11 @@ void HttpServer::detach(HttpConnection *c)
     }
     c->m_prevConn = c->m_nextConn = nullptr;
     --m_count;
+    m_connectionLimits.release(c->m_peer);
     m_handler->connectionCountChanged(m_count);
+    if (m_acceptor) {
+        m_acceptor->retryNow(); // a descriptor was freed
+    }
 }
 
 void HttpServer::onHousekeeping()
@@ -112,6 +199,8 @@ void HttpServer::onHousekeeping()
 void HttpServer::stopAccepting()
 {
     m_stopping = true;
+    delete m_acceptor;
+    m_acceptor = nullptr;
     close();
     for (HttpConnection *c = m_first; c;) {
         HttpConnection *next = c->m_nextConn;

@@ -162,23 +162,63 @@ bool AccessGate::takeRateToken(HttpConnection *c, const QHostAddress &client)
     return false;
 }
 
-bool AccessGate::admitWaiter(HttpConnection *c, Waiter *waiter, const Ticket &ticket)
+bool AccessGate::isLimited(const QHostAddress &client) const
 {
-    if (!ticket.limited || m_settings.rateLimit.maxWaiting <= 0) {
-        return true;
-    }
-    if (!m_limiter->acquireWaiting(ticket.client)) {
-        if (m_metrics) {
-            m_metrics->rateLimited();
+    return m_settings.limitLoopback || !TrustedProxies::isLoopback(client);
+}
+
+bool AccessGate::admitWaiter(HttpConnection *c, QObject *waiter, const Ticket &ticket)
+{
+    if (ticket.limited && m_settings.rateLimit.maxWaiting > 0) {
+        if (!m_limiter->acquireWaiting(ticket.client)) {
+            if (m_metrics) {
+                m_metrics->rateLimited();
+            }
+            c->respondText(429, "Too many waiting requests");
+            return false;
         }
-        c->respondText(429, "Too many waiting requests");
+        // The slot is held while the waiter exists: until its answer drained, or its client left.
+        connect(waiter, &QObject::destroyed, m_limiter, [limiter = m_limiter, client = ticket.client]() {
+            limiter->releaseWaiting(client);
+        });
+    }
+    if (!ticket.user.isEmpty() && m_settings.maxWaitingPerUser > 0) {
+        // Counted here, refused by refuseOverUserCap() only if it is left waiting.
+        ++m_userWaiting[ticket.user];
+        connect(waiter, &QObject::destroyed, this, [this, user = ticket.user]() {
+            const auto it = m_userWaiting.find(user);
+            if (it != m_userWaiting.end() && --*it <= 0) {
+                m_userWaiting.erase(it);
+            }
+        });
+    }
+    return true;
+}
+
+bool AccessGate::refuseOverUserCap(HttpConnection *c, const Ticket &ticket)
+{
+    if (ticket.user.isEmpty() || m_settings.maxWaitingPerUser <= 0
+        || m_userWaiting.value(ticket.user) <= m_settings.maxWaitingPerUser) {
         return false;
     }
-    // The slot is held while the waiter exists: until its answer drained, or its client left.
-    connect(waiter, &QObject::destroyed, m_limiter, [limiter = m_limiter, client = ticket.client]() {
-        limiter->releaseWaiting(client);
-    });
+    if (m_metrics) {
+        m_metrics->rateLimited();
+    }
+    c->respondText(429, "Too many waiting requests for this user");
     return true;
+}
+
+bool AccessGate::admitUpload(HttpConnection *c, QObject *upload)
+{
+    Ticket ticket;
+    ticket.client = clientAddress(c->request());
+    ticket.limited = isLimited(ticket.client);
+    return admitWaiter(c, upload, ticket);
+}
+
+bool AccessGate::isConnectionLimitExempt(const QHostAddress &peer) const
+{
+    return m_settings.trustedProxies.isTrusted(peer) || !isLimited(TrustedProxies::normalized(peer));
 }
 
 // --- channels ----------------------------------------------------------------------------------------
@@ -188,10 +228,12 @@ AccessGate::Verdict AccessGate::check(HttpConnection *c, const HttpRequest &r, c
     const RateLimitSettings &limits = m_settings.rateLimit;
     if (a.zone != RequestNamespace::User && (limits.ratePerSecond > 0 || limits.maxWaiting > 0)) {
         ticket->client = clientAddress(r);
-        ticket->limited = m_settings.limitLoopback || !TrustedProxies::isLoopback(ticket->client);
+        ticket->limited = isLimited(ticket->client);
         if (ticket->limited && !takeRateToken(c, ticket->client)) {
             return Verdict::Denied;
         }
+    } else if (a.zone == RequestNamespace::User && m_settings.maxWaitingPerUser > 0 && isLimited(clientAddress(r))) {
+        ticket->user = userOf(a.ns);
     }
     if (a.action == RequestAction::Preflight) {
         return Verdict::Allowed;

@@ -6,6 +6,7 @@
 
 #include <QByteArray>
 #include <QByteArrayView>
+#include <QHash>
 #include <QHostAddress>
 #include <QObject>
 #include <QPointer>
@@ -56,6 +57,8 @@ public:
         bool metricsPublic = false; // /metrics for everyone
         // Clients on this machine (after trusted-proxy resolution) are not rate limited unless set.
         bool limitLoopback = false;
+        // Waiting requests in one user namespace (from clients that are limited); 0 = no limit.
+        int maxWaitingPerUser = 1024;
     };
 
     struct Access
@@ -72,6 +75,7 @@ public:
     {
         QHostAddress client;
         bool limited = false; // public or hook namespace: the waiting cap applies
+        QString user; // user namespace, client not exempt: the per-user waiting cap applies
     };
 
     enum class Verdict
@@ -107,9 +111,20 @@ public:
     // After Pending: calls `resume` once the configuration of `user` (the <user> of /u/<user>/) is
     // known; never if `c` goes first.
     void whenConfigReady(HttpConnection *c, QByteArrayView user, std::function<void()> resume);
-    // The waiting cap (PROTOCOL §13): counts a request that starts to wait until `waiter` is destroyed.
-    // False (after answering 429) when the client already has the maximum waiting.
-    bool admitWaiter(HttpConnection *c, Waiter *waiter, const Ticket &ticket);
+    // The waiting caps (PROTOCOL §13, and per user): count a request that starts to wait until
+    // `waiter` is destroyed. False (after answering 429) when the client already has the maximum
+    // waiting.
+    bool admitWaiter(HttpConnection *c, QObject *waiter, const Ticket &ticket);
+    // After the engine took an admitted request that is left waiting (not matched at once): true
+    // (after answering 429; the caller drops the waiter) when its user has more than the maximum
+    // waiting. Requests that are answered at once, e.g. a producer for a waiting consumer, always pass.
+    bool refuseOverUserCap(HttpConnection *c, const Ticket &ticket);
+    // A request body starts to upload: it counts against its client's waiting cap until `upload` is
+    // destroyed (in any namespace: the body arrives before any credentials are checked).
+    bool admitUpload(HttpConnection *c, QObject *upload);
+    // Whether a peer is exempt from the per-address connection limit: a trusted proxy, or a client on
+    // this machine unless loopback clients are limited.
+    bool isConnectionLimitExempt(const QHostAddress &peer) const;
 
     // GET /h, GET /r (PROTOCOL §7); kind is 'h' or 'r'.
     void createHook(HttpConnection *c, char kind);
@@ -120,6 +135,7 @@ public:
 
 private:
     bool takeRateToken(HttpConnection *c, const QHostAddress &client);
+    bool isLimited(const QHostAddress &client) const;
     bool checkHookSecret(HttpConnection *c, const Access &access);
     Verdict checkUser(HttpConnection *c, const HttpRequest &request, const Access &access);
     // The configuration of `user` if the source answers at once.
@@ -141,6 +157,7 @@ private:
     // lookupNow(): where a synchronous answer goes, and which lookup it belongs to.
     std::optional<ConfigLookup> *m_syncResult = nullptr;
     quint64 m_lookupGeneration = 0;
+    QHash<QString, int> m_userWaiting;
 };
 
 } // namespace Patchwork::Server

@@ -497,6 +497,16 @@ void RelayServer::handleChannel(HttpConnection *c,
     }
 }
 
+bool RelayServer::isConnectionLimitExempt(const QHostAddress &peer) const
+{
+    return m_gate ? m_gate->isConnectionLimitExempt(peer) : HttpHandler::isConnectionLimitExempt(peer);
+}
+
+bool RelayServer::admitUpload(HttpConnection *connection, QObject *upload)
+{
+    return !m_gate || m_gate->admitUpload(connection, upload);
+}
+
 void RelayServer::waitFor(HttpConnection *c, Waiter *w, const AccessGate::Ticket &ticket)
 {
     if (m_gate && !m_gate->admitWaiter(c, w, ticket)) {
@@ -516,6 +526,9 @@ void RelayServer::waitFor(HttpConnection *c, Waiter *w, const AccessGate::Ticket
         w->deleteLater();
     });
     m_hub->submit(w);
+    if (m_gate && w->isWaiting() && m_gate->refuseOverUserCap(c, ticket)) {
+        delete w;
+    }
 }
 
 void RelayServer::onAnswered(HttpConnection *c, Waiter *w, const Answer &a)

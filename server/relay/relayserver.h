@@ -71,6 +71,8 @@ public:
 
     void handleRequest(HttpConnection *connection) override;
     void responseStarted(HttpConnection *connection, int status, qint64 elapsedMs) override;
+    bool isConnectionLimitExempt(const QHostAddress &peer) const override;
+    bool admitUpload(HttpConnection *connection, QObject *upload) override;
 
 Q_SIGNALS:
     void stopped();

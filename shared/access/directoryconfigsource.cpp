@@ -1,12 +1,19 @@
 // SPDX-License-Identifier: MIT
 #include "access/directoryconfigsource.h"
 
+#include <cerrno>
+#include <optional>
+
 #include <QCryptographicHash>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
 
 #include "util/logging.h"
+
+#ifdef Q_OS_UNIX
+#include <dirent.h>
+#endif
 
 using namespace Qt::StringLiterals;
 
@@ -23,6 +30,43 @@ constexpr QStringView CONFIG_FILE_NAME = u"config.yaml";
 // File time stamps can be coarse (a kernel tick; seconds on some file systems): a file read less than
 // this long after its last change is compared by content on the following scans.
 constexpr qint64 RACY_WINDOW_MS = 3000;
+
+// The names of the (non-hidden) sub-directories of `path`, or nullopt with *error set when it cannot
+// be listed, e.g. when the process is out of descriptors. QDir::entryList() cannot tell that from an
+// empty directory, and taking a failed listing for an empty one would drop every user.
+std::optional<QStringList> listDirectories(const QString &path, QString *error)
+{
+#ifdef Q_OS_UNIX
+    DIR *dir = ::opendir(QFile::encodeName(path).constData());
+    if (!dir) {
+        *error = qt_error_string(errno);
+        return std::nullopt;
+    }
+    QStringList names;
+    errno = 0;
+    while (const dirent *entry = ::readdir(dir)) {
+        const QString name = QFile::decodeName(entry->d_name);
+        if (name.startsWith(u'.')) {
+            continue;
+        }
+        if (entry->d_type == DT_DIR
+            || ((entry->d_type == DT_UNKNOWN || entry->d_type == DT_LNK) && QFileInfo(path + u'/' + name).isDir())) {
+            names.append(name);
+        }
+        errno = 0;
+    }
+    const int readError = errno;
+    ::closedir(dir);
+    if (readError != 0) {
+        *error = qt_error_string(readError);
+        return std::nullopt;
+    }
+    return names;
+#else
+    Q_UNUSED(error);
+    return QDir(path).entryList(QDir::Dirs | QDir::NoDotAndDotDot);
+#endif
+}
 
 } // namespace
 
@@ -175,7 +219,22 @@ void DirectoryConfigSource::scan(bool forceAll)
         m_dirExisted = true;
     }
 
-    const QStringList names = dir.entryList(QDir::Dirs | QDir::NoDotAndDotDot);
+    QString listError;
+    const std::optional<QStringList> listed = listDirectories(m_usersDir, &listError);
+    if (!listed) {
+        // Keep what is known (and the pending changes) until a listing works again: the poll retries.
+        if (!m_listFailed) {
+            qCWarning(lcConfig).noquote() << "cannot list the users directory" << m_usersDir << ":" << listError
+                                          << "- keeping the configurations already loaded";
+        }
+        m_listFailed = true;
+        return;
+    }
+    if (m_listFailed) {
+        qCInfo(lcConfig).noquote() << "the users directory" << m_usersDir << "can be listed again";
+        m_listFailed = false;
+    }
+    const QStringList &names = *listed;
     QSet<QString> present;
     present.reserve(names.size());
     for (const QString &name : names) {

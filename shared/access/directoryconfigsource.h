@@ -84,6 +84,7 @@ private:
     QSet<QString> m_changed; // users whose file a watcher reported changed
     QSet<QString> m_forced; // users to parse again (invalidate())
     bool m_dirExisted = false;
+    bool m_listFailed = false; // the last listing of the users directory failed
     bool m_watching = true;
     QFileSystemWatcher m_watcher;
     QTimer m_pollTimer;

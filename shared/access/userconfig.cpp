@@ -29,6 +29,13 @@ constexpr QStringView HASH_PREFIX = u"sha256:";
 constexpr qsizetype SHA256_HEX_LENGTH = 64;
 // Bounds the conversion of `ntfy.config` (aliases can make a small file expand enormously).
 constexpr int MAX_NTFY_NODES = 10000;
+// Bounds of a whole document as the reader sees it, aliases expanded (see docs/DECISIONS.md
+// "Hardening: resource limits"): a 95 KB file of aliases to one large list would otherwise expand to
+// millions of patterns. The node count is checked before anything is converted.
+constexpr qint64 MAX_CONFIG_NODES = 200'000;
+constexpr int MAX_CONFIG_DEPTH = 64;
+constexpr qsizetype MAX_PATTERNS_PER_TOKEN = 10'000;
+constexpr qsizetype MAX_PATTERNS_PER_FILE = 100'000;
 // yaml-cpp marks non-plain (quoted, literal, folded) scalars with the non-specific tag "!".
 constexpr std::string_view QUOTED_TAG = "!";
 constexpr std::string_view YAML_TAG_PREFIX = "tag:yaml.org,2002:";
@@ -409,10 +416,15 @@ private:
     bool readEntry(const YAML::Node &key, const YAML::Node &value, TokenEntry &entry);
     bool readList(const YAML::Node &key, const YAML::Node &value, std::optional<PatternList> &list);
     bool readNtfy(const YAML::Node &key, const YAML::Node &value);
+    // Walks the tree with aliases expanded, stopping at MAX_CONFIG_NODES nodes or MAX_CONFIG_DEPTH.
+    bool checkSize(const YAML::Node &node, int depth);
 
     UserConfigPrivate &m_d;
     QString m_fileName;
     QString m_error;
+    qint64 m_nodeBudget = MAX_CONFIG_NODES;
+    qsizetype m_tokenPatterns = 0;
+    qsizetype m_filePatterns = 0;
 };
 
 bool ConfigReader::fail(const YAML::Mark &mark, const QString &message)
@@ -440,10 +452,40 @@ bool ConfigReader::checkUniqueKeys(const YAML::Node &map)
     return true;
 }
 
+bool ConfigReader::checkSize(const YAML::Node &node, int depth)
+{
+    if (--m_nodeBudget < 0) {
+        return fail(node.Mark(),
+                    UserConfig::tr("the configuration is too large: more than %1 values with aliases expanded")
+                        .arg(MAX_CONFIG_NODES));
+    }
+    if (depth > MAX_CONFIG_DEPTH) {
+        return fail(node.Mark(),
+                    UserConfig::tr("the configuration is nested more than %1 levels deep").arg(MAX_CONFIG_DEPTH));
+    }
+    if (node.IsSequence()) {
+        for (const YAML::Node &item : node) {
+            if (!checkSize(item, depth + 1)) {
+                return false;
+            }
+        }
+    } else if (node.IsMap()) {
+        for (const auto &kv : node) {
+            if (!checkSize(kv.first, depth + 1) || !checkSize(kv.second, depth + 1)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 bool ConfigReader::read(const YAML::Node &root)
 {
     if (root.IsNull()) {
         return true; // an empty file is an empty config
+    }
+    if (!checkSize(root, 0)) {
+        return false;
     }
     if (!root.IsMap()) {
         return fail(root.Mark(), UserConfig::tr("the configuration must be a map (with a \"tokens\" key)"));
@@ -510,6 +552,7 @@ bool ConfigReader::readEntry(const YAML::Node &key, const YAML::Node &value, Tok
     if (!checkUniqueKeys(value)) {
         return false;
     }
+    m_tokenPatterns = 0;
     for (const auto &kv : value) {
         if (!kv.first.IsScalar()) {
             continue;
@@ -560,6 +603,14 @@ bool ConfigReader::readList(const YAML::Node &key, const YAML::Node &value, std:
     }
     if (!value.IsSequence()) {
         return fail(key.Mark(), UserConfig::tr("%1 must be a list of strings").arg(name));
+    }
+    m_tokenPatterns += qsizetype(value.size());
+    m_filePatterns += qsizetype(value.size());
+    if (m_tokenPatterns > MAX_PATTERNS_PER_TOKEN) {
+        return fail(key.Mark(), UserConfig::tr("more than %1 patterns for one token").arg(MAX_PATTERNS_PER_TOKEN));
+    }
+    if (m_filePatterns > MAX_PATTERNS_PER_FILE) {
+        return fail(key.Mark(), UserConfig::tr("more than %1 patterns in the file").arg(MAX_PATTERNS_PER_FILE));
     }
     PatternList patterns;
     for (const YAML::Node &item : value) {

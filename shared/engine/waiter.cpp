@@ -115,6 +115,11 @@ bool Waiter::isAnswered() const
     return m_state == State::Answered;
 }
 
+bool Waiter::isWaiting() const
+{
+    return m_state == State::Waiting;
+}
+
 bool Waiter::answer(const Answer &answer)
 {
     AnswerFrame frame{true, m_answering};

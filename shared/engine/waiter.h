@@ -104,6 +104,8 @@ public:
     void abandon();
 
     bool isAnswered() const;
+    // Submitted and not matched with a partner (yet).
+    bool isWaiting() const;
 
 Q_SIGNALS:
     void answered(const Patchwork::Answer &answer);

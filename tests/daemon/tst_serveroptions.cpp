@@ -115,6 +115,21 @@ QVariant field(const ServerOptions &o, const QString &name)
     if (name == u"replayTotalBytes") {
         return num(o.replayTotalBytes);
     }
+    if (name == u"headTimeoutMs") {
+        return num(o.headTimeoutMs);
+    }
+    if (name == u"maxConnections") {
+        return num(o.maxConnections);
+    }
+    if (name == u"maxConnectionsPerIp") {
+        return num(o.maxConnectionsPerIp);
+    }
+    if (name == u"maxBufferedBytes") {
+        return num(o.maxBufferedBytes);
+    }
+    if (name == u"maxWaitingPerUser") {
+        return num(o.maxWaitingPerUser);
+    }
     if (name == u"logLevel") {
         return level(o.logLevel);
     }
@@ -227,6 +242,11 @@ void TestServerOptions::defaults()
     QCOMPARE(o->replayAgeMs, qint64(12) * 3600 * 1000);
     QCOMPARE(o->replayChannelBytes, 1024 * 1024);
     QCOMPARE(o->replayTotalBytes, 64 * 1024 * 1024);
+    QCOMPARE(o->headTimeoutMs, 30'000);
+    QCOMPARE(o->maxConnections, 0);
+    QCOMPARE(o->maxConnectionsPerIp, 512);
+    QVERIFY(o->maxBufferedBytes >= 256 * 1024 * 1024);
+    QCOMPARE(o->maxWaitingPerUser, 1024);
     QCOMPARE(o->logLevel, LogLevel::Info);
     QCOMPARE(o->logFormat, LogFormat::Text);
     QCOMPARE(o->tunnelLocalTargets, LocalTargets::Literal);
@@ -296,6 +316,15 @@ void TestServerOptions::values_data()
         << QStringList{u"--replay-channel-bytes"_s, u"0"_s} << noEnv << u"replayChannelBytes"_s << num(0);
     QTest::addRow("replay total bytes") << QStringList{u"--replay-total-bytes=128MiB"_s} << noEnv
                                         << u"replayTotalBytes"_s << num(128 * 1024 * 1024);
+    QTest::addRow("head timeout") << QStringList{u"--head-timeout=5s"_s} << noEnv << u"headTimeoutMs"_s << num(5000);
+    QTest::addRow("max connections") << QStringList{u"--max-connections=1000"_s} << noEnv << u"maxConnections"_s
+                                     << num(1000);
+    QTest::addRow("max connections per ip env")
+        << QStringList{} << QStringList{u"PATCHWORK_MAX_CONNECTIONS_PER_IP=0"_s} << u"maxConnectionsPerIp"_s << num(0);
+    QTest::addRow("max buffered bytes") << QStringList{u"--max-buffered-bytes=1GiB"_s} << noEnv << u"maxBufferedBytes"_s
+                                        << num(qint64(1024) * 1024 * 1024);
+    QTest::addRow("max waiting per user")
+        << QStringList{u"--max-waiting-per-user"_s, u"10"_s} << noEnv << u"maxWaitingPerUser"_s << num(10);
 
     QTest::addRow("seconds bare") << QStringList{u"--reply-timeout"_s, u"2"_s} << noEnv << u"replyTimeoutMs"_s
                                   << num(2000);
@@ -777,6 +806,11 @@ void TestServerOptions::help()
                             u"--replay-age"_s,
                             u"--replay-channel-bytes"_s,
                             u"--replay-total-bytes"_s,
+                            u"--head-timeout"_s,
+                            u"--max-connections"_s,
+                            u"--max-connections-per-ip"_s,
+                            u"--max-buffered-bytes"_s,
+                            u"--max-waiting-per-user"_s,
                             u"--log-level"_s,
                             u"--log-format"_s};
     for (const QString &flag : flags) {

@@ -102,6 +102,36 @@ done
 [[ $(c "$B/u/carol/x") == "User configuration unavailable" ]] || fail "503 text"
 grep -q "carol/config.yaml:3:" "$log" || fail "config error without file:line in the log"
 
+# A file whose aliases would expand to 18 million patterns (issue 8) is refused quickly: 503 for that
+# user, a FILE:LINE message, and the daemon stays up.
+{
+    printf 'shared: &all [/p'
+    for _ in $(seq 11999); do printf ', /p'; done
+    printf ']\ntokens:\n'
+    for t in $(seq 250); do
+        printf '  t%s:\n' "$t"
+        for list in GET POST PUT DELETE PATCH huproxy; do printf '    %s: *all\n' "$list"; done
+    done
+} >"$work/mallory.yaml"
+mkdir -p "$work/users/mallory"
+mv "$work/mallory.yaml" "$work/users/mallory/config.yaml" # whole, never seen half-written
+refused=
+for _ in $(seq 50); do
+    [[ $(code "$B/u/mallory/x") == 503 ]] && refused=1 && break
+    sleep 0.1
+done
+[[ -n $refused ]] || fail "expanding config did not give 503"
+kill -0 "$pid" || fail "daemon died on an expanding config"
+[[ $(code "$B/u/alice/pub/a?timeout=0.2") == 204 ]] || fail "daemon does not serve after an expanding config"
+grep -q "mallory/config.yaml:[0-9]*: the configuration is too large" "$log" || fail "expanding config not logged"
+set +e
+timeout 10 "$daemon" check-config "$work/users/mallory/config.yaml" 2>"$work/cc.err" >/dev/null
+status=$?
+set -e
+[[ $status == 1 ]] || fail "check-config of an expanding config: exit status $status"
+grep -q "^$work/users/mallory/config.yaml:[0-9]*: the configuration is too large" "$work/cc.err" ||
+    fail "check-config output: $(cat "$work/cc.err")"
+
 # --- admin (PROTOCOL §9) -------------------------------------------------------------------------------
 [[ $(c "$B/u/alice/_/invalidate_cache") == "Authorization required" ]] || fail "admin without token"
 [[ $(c -H "Authorization: Bearer $TOKEN" "$B/u/alice/_/invalidate_cache") == "Admin access denied: not an admin token" ]] ||

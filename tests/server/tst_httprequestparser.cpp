@@ -218,6 +218,27 @@ private Q_SLOTS:
         }
     }
 
+    // An announced Content-Length reserves nothing: the body grows as it arrives, never past its length.
+    void bodyGrowsAsItArrives()
+    {
+        HttpRequestParser parser({qint64(1) << 40, MAX_HEAD});
+        const QByteArray head = "POST /q HTTP/1.1\r\nHost: h\r\nContent-Length: 1000000000000\r\n\r\n";
+        QCOMPARE(parser.feed(head), head.size());
+        QCOMPARE(parser.state(), HttpRequestParser::State::Body);
+        QCOMPARE(parser.bodyAnnounced(), qint64(1'000'000'000'000));
+        QVERIFY(parser.request().body.capacity() < 1024 * 1024);
+        QCOMPARE(parser.feed(QByteArray(1000, 'x')), qsizetype(1000));
+        QCOMPARE(parser.request().body.size(), qsizetype(1000));
+        QVERIFY(parser.request().body.capacity() < 1024 * 1024);
+
+        HttpRequestParser small(limits());
+        QCOMPARE(small.feed(QByteArray("POST /q HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\n")), qsizetype(48));
+        memcpy(small.bodyTail(10), "abc", 3);
+        QCOMPARE(small.request().body.size(), qsizetype(3)); // room for the 3 announced bytes only
+        small.bodyWritten(3);
+        QCOMPARE(small.takeRequest().body, "abc"_ba);
+    }
+
     // The parser stops after the head, so the connection can answer 100-continue or refuse first.
     void stopsAfterHead()
     {
@@ -230,7 +251,7 @@ private Q_SLOTS:
         QCOMPARE(parser.request().header("expect"), "100-continue"_ba);
         // A Content-Length body can be written in place.
         QCOMPARE(parser.bodyRemaining(), qint64(3));
-        memcpy(parser.bodyTail(), "ab", 2);
+        memcpy(parser.bodyTail(2), "ab", 2);
         parser.bodyWritten(2);
         QCOMPARE(parser.state(), HttpRequestParser::State::Body);
         QCOMPARE(parser.feed("cdef"), qsizetype(1));

@@ -9,6 +9,7 @@
 #include <QTest>
 
 #include "access/directoryconfigsource.h"
+#include "descriptorexhaustion.h"
 #include "testutil.h"
 
 using namespace Qt::StringLiterals;
@@ -46,6 +47,7 @@ private Q_SLOTS:
     void directoryCreatedLater();
     void invalidateAndReload();
     void oversizedFileIsUnavailable();
+    void failedListingKeepsUsers();
 
 private:
     bool writeConfig(const QString &user, const QByteArray &content);
@@ -105,6 +107,30 @@ void TestDirectoryConfigSource::missingDirectoryMeansNoConfig()
     DirectoryConfigSource source(m_dir->filePath(u"does-not-exist"_s));
     QCOMPARE(lookupNow(source, u"alice"_s).state, ConfigLookup::State::NoConfig);
     QCOMPARE(lookupNow(source, u"../etc"_s).state, ConfigLookup::State::NoConfig);
+}
+
+void TestDirectoryConfigSource::failedListingKeepsUsers()
+{
+    QVERIFY(writeConfig(u"alice"_s, configWithToken("alice-token")));
+    DirectoryConfigSource source(m_dir->path());
+    source.setPollInterval(0);
+    source.setWatching(false);
+    QVERIFY(hasToken(source, u"alice"_s, "alice-token"));
+    {
+        // Out of descriptors (a connection flood): the directory cannot be listed, which must not
+        // read as "every user directory was removed".
+        Patchwork::Test::DescriptorExhaustion exhausted;
+        QVERIFY(exhausted.isActive());
+        QTest::ignoreMessage(QtWarningMsg, QRegularExpression(u"^cannot list the users directory .*"_s));
+        source.invalidate(u"bob"_s); // a scan
+        exhausted.release();
+        QVERIFY(hasToken(source, u"alice"_s, "alice-token"));
+    }
+    // The next scan that can list the directory sees changes again.
+    QVERIFY(writeConfig(u"carol"_s, configWithToken("carol-token")));
+    source.invalidate(u"carol"_s);
+    QVERIFY(hasToken(source, u"carol"_s, "carol-token"));
+    QVERIFY(hasToken(source, u"alice"_s, "alice-token"));
 }
 
 void TestDirectoryConfigSource::readsUsers()

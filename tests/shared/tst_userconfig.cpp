@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <QCryptographicHash>
+#include <QElapsedTimer>
 #include <QRegularExpression>
 #include <QTest>
 #include <QTimeZone>
@@ -45,6 +46,22 @@ const QByteArray FULL_CONFIG =
                "    empty:\n"
                "extra_top_level: [1, 2, 3]\n");
 
+// The attack: one anchored list of 12,000 patterns referenced 1,500 times (250 tokens x 6 lists),
+// about 75 KB that would expand to 18 million patterns.
+QByteArray aliasBomb()
+{
+    QByteArray yaml = "shared: &all [/p";
+    yaml += QByteArray(", /p").repeated(12'000 - 1);
+    yaml += "]\ntokens:\n";
+    for (int t = 0; t < 250; ++t) {
+        yaml += "  t" + QByteArray::number(t) + ":\n";
+        for (const char *list : {"GET", "POST", "PUT", "DELETE", "PATCH", "huproxy"}) {
+            yaml += "    " + QByteArray(list) + ": *all\n";
+        }
+    }
+    return yaml;
+}
+
 std::optional<PatternList> patterns(const QStringList &texts)
 {
     return PatternList::parse(texts);
@@ -66,6 +83,11 @@ private Q_SLOTS:
     void parseErrors_data();
     void parseErrors();
     void errorsNeverContainTokens();
+    void aliasExpansionIsBounded();
+    void recursiveAliasIsRefused_data();
+    void recursiveAliasIsRefused();
+    void patternCountsAreBounded();
+    void smallAliasesStillWork();
     void timestamps_data();
     void timestamps();
     void booleans_data();
@@ -321,6 +343,94 @@ void TestUserConfig::errorsNeverContainTokens()
         QVERIFY(!UserConfig::parse(doc, u"c.yaml"_s, &error));
         QVERIFY2(!error.contains(u"SUPERSECRET"_s), qPrintable(error));
     }
+}
+
+void TestUserConfig::aliasExpansionIsBounded()
+{
+    const QByteArray yaml = aliasBomb();
+    QVERIFY(yaml.size() < 100'000);
+    QElapsedTimer timer;
+    timer.start();
+    QString error;
+    QVERIFY(!UserConfig::parse(yaml, u"config.yaml"_s, &error));
+    QVERIFY2(timer.elapsed() < 5'000, qPrintable(QString::number(timer.elapsed())));
+    QVERIFY2(QRegularExpression(u"^config\\.yaml:[0-9]+: the configuration is too large"_s).match(error).hasMatch(),
+             qPrintable(error));
+
+    // Nesting aliases (a "billion laughs") stops at the same budget.
+    QByteArray laughs = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+    for (char c = 'b'; c <= 'j'; ++c) {
+        laughs += QByteArray(1, c) + ": &" + QByteArray(1, c) + " [";
+        for (int i = 0; i < 10; ++i) {
+            laughs += QByteArray(i ? ", *" : "*") + QByteArray(1, char(c - 1));
+        }
+        laughs += "]\n";
+    }
+    timer.restart();
+    QVERIFY(!UserConfig::parse(laughs, u"c.yaml"_s, &error));
+    QVERIFY(timer.elapsed() < 5'000);
+    QVERIFY2(error.startsWith(u"c.yaml:"_s) && error.contains(u"too large"_s), qPrintable(error));
+}
+
+void TestUserConfig::recursiveAliasIsRefused_data()
+{
+    QTest::addColumn<QByteArray>("yaml");
+    QTest::addColumn<QString>("error");
+    const QString cycle = u"c.yaml:1: the configuration is nested more than 64 levels deep"_s;
+    QTest::newRow("map in itself") << QByteArray("tokens: &a {x: *a}\n") << cycle;
+    QTest::newRow("sequence in itself") << QByteArray("tokens:\n  t: &l [/p, *l]\n")
+                                        << u"c.yaml:2: the configuration is nested more than 64 levels deep"_s;
+    // Found by fuzzing (branch fuzz, tests/fuzz/corpus/userconfig/regress-recursive-alias).
+    QTest::newRow("fuzz regression") << QByteArray("\\n\\ &a {*a}\n\x01\x01")
+                                     << u"c.yaml:1: the configuration must be a map (with a \"tokens\" key)"_s;
+    QTest::newRow("in a token") << QByteArray("tokens:\n  t: {GET: &a [/p, [*a]]}\n")
+                                << u"c.yaml:2: the configuration is nested more than 64 levels deep"_s;
+}
+
+void TestUserConfig::recursiveAliasIsRefused()
+{
+    QFETCH(QByteArray, yaml);
+    QFETCH(QString, error);
+    QString actual;
+    QVERIFY(!UserConfig::parse(yaml, u"c.yaml"_s, &actual));
+    QCOMPARE(actual, error);
+}
+
+void TestUserConfig::patternCountsAreBounded()
+{
+    QByteArray perToken = "tokens:\n  t:\n    GET:\n";
+    for (int i = 0; i < 10'001; ++i) {
+        perToken += "      - /p\n";
+    }
+    QString error;
+    QVERIFY(!UserConfig::parse(perToken, u"c.yaml"_s, &error));
+    QCOMPARE(error, u"c.yaml:3: more than 10000 patterns for one token"_s);
+
+    // 11 tokens of 10,000 patterns each through aliases: within the node budget, over the file's.
+    QByteArray perFile = "shared: &all\n";
+    for (int i = 0; i < 10'000; ++i) {
+        perFile += "  - /p\n";
+    }
+    perFile += "tokens:\n";
+    for (int t = 0; t < 11; ++t) {
+        perFile += "  t" + QByteArray::number(t) + ": {GET: *all}\n";
+    }
+    QVERIFY(!UserConfig::parse(perFile, u"c.yaml"_s, &error));
+    QVERIFY2(error.startsWith(u"c.yaml:"_s) && error.endsWith(u": more than 100000 patterns in the file"_s),
+             qPrintable(error));
+}
+
+void TestUserConfig::smallAliasesStillWork()
+{
+    const QByteArray yaml = "common: &read [\"/pub/*\", \"/docs/**\"]\n"
+                            "tokens:\n"
+                            "  a: {GET: *read}\n"
+                            "  b: {GET: *read, POST: *read}\n";
+    QString error;
+    const auto config = UserConfig::parse(yaml, u"c.yaml"_s, &error);
+    QVERIFY2(config, qPrintable(error));
+    QCOMPARE(config->tokenCount(), 2);
+    QCOMPARE(config->findToken("b")->list(AclList::Post), patterns({u"/pub/*"_s, u"/docs/**"_s}));
 }
 
 void TestUserConfig::timestamps_data()
