@@ -7,7 +7,6 @@
 // bytes and either make progress or stop in a final state; a request never holds CR, LF or NUL in its
 // method, target or headers; a body stays within the limit; errors are 400, 413, 431, 501 or 505 with a
 // one-line reason.
-#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -23,35 +22,15 @@ using Patchwork::Server::HttpRequest;
 using Patchwork::Server::HttpRequestParser;
 using State = HttpRequestParser::State;
 using Patchwork::Fuzz::check;
+using Patchwork::Fuzz::Chunker;
 using Patchwork::Fuzz::fail;
+using Patchwork::Fuzz::heapCopy;
 
 namespace
 {
 
 // The outcomes in order: "R" + a serialized request, "E" + status + reason, and last "S" + the final state.
 using Trace = QList<QByteArray>;
-
-// Chunk sizes: 0 = all at once, 1 = byte by byte, else from a generator seeded from the input.
-class Chunker
-{
-public:
-    explicit Chunker(quint32 seed, quint8 maxLog)
-        : m_state(seed | 1)
-        , m_maxLog(maxLog % 12)
-    {
-    }
-    qsizetype next()
-    {
-        m_state ^= m_state << 13;
-        m_state ^= m_state >> 17;
-        m_state ^= m_state << 5;
-        return qsizetype(m_state % ((quint32(1) << m_maxLog) + 1)) + 1;
-    }
-
-private:
-    quint32 m_state;
-    quint8 m_maxLog;
-};
 
 bool clean(QByteArrayView s)
 {
@@ -98,8 +77,7 @@ Trace parse(const QByteArray &stream, const HttpRequestParser::Limits &limits, C
         } else if (chunker) {
             size = qMin(chunker->next(), size);
         }
-        std::unique_ptr<char[]> chunk(new char[size_t(size)]);
-        std::memcpy(chunk.get(), stream.constData() + at, size_t(size));
+        const std::unique_ptr<char[]> chunk = heapCopy(QByteArrayView(stream).sliced(at, size));
         at += size;
         qsizetype pos = 0;
         while (pos < size) {

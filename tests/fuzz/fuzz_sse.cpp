@@ -8,7 +8,6 @@
 //    any body bytes), interleaved with keep-alives and gap events; they are encoded as the relay does and
 //    parsed in random chunks: every message must come back with its id and body (base64 under
 //    `event: binary` when the body is not UTF-8, its line ends as LF otherwise).
-#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -24,6 +23,8 @@
 using Patchwork::SseEvent;
 using Patchwork::SseParser;
 using Patchwork::Fuzz::check;
+using Patchwork::Fuzz::Chunker;
+using Patchwork::Fuzz::heapCopy;
 namespace Sse = Patchwork::Sse;
 
 namespace
@@ -49,28 +50,6 @@ bool sameEvents(const QList<SseEvent> &a, const QList<SseEvent> &b)
     }
     return true;
 }
-
-// A deterministic generator for chunk sizes, seeded from the input.
-class Chunker
-{
-public:
-    explicit Chunker(quint32 seed, quint8 maxLog)
-        : m_state(seed | 1)
-        , m_maxLog(maxLog % 10)
-    {
-    }
-    qsizetype next()
-    {
-        m_state ^= m_state << 13;
-        m_state ^= m_state >> 17;
-        m_state ^= m_state << 5;
-        return qsizetype(m_state % ((quint32(1) << m_maxLog) + 1)) + 1;
-    }
-
-private:
-    quint32 m_state;
-    quint8 m_maxLog;
-};
 
 // For each offset of `stream`, where the event that is open there started: just past the last blank
 // line before it (CR, LF and CRLF end lines; a line is blank when it ends right where the previous one did).
@@ -108,8 +87,7 @@ Result parse(const QByteArray &stream, bool keepComments, Chunker *chunker, cons
     qsizetype at = 0;
     while (at < stream.size()) {
         const qsizetype size = chunker ? qMin(chunker->next(), stream.size() - at) : stream.size() - at;
-        std::unique_ptr<char[]> chunk(new char[size_t(size)]);
-        std::memcpy(chunk.get(), stream.constData() + at, size_t(size));
+        const std::unique_ptr<char[]> chunk = heapCopy(QByteArrayView(stream).sliced(at, size));
         at += size;
         r.events += parser.feed(QByteArrayView(chunk.get(), size));
         r.comments += parser.takeComments();
