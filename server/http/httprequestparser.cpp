@@ -198,9 +198,12 @@ qsizetype HttpRequestParser::feedIdle(const char *data, qsizetype size)
 qsizetype HttpRequestParser::feedHead(const char *data, qsizetype size)
 {
     const qsizetype base = m_head.size();
+    // The head may be up to maxHeaderBytes plus its final CRLF CRLF; bytes past that are never looked at,
+    // so the outcome does not depend on how the bytes arrive.
+    const qsizetype room = qMin<qsizetype>(size, m_limits.maxHeaderBytes + 4 - base);
     qsizetype pos = 0;
-    while (pos < size) {
-        const auto *nl = static_cast<const char *>(memchr(data + pos, '\n', size_t(size - pos)));
+    while (pos < room) {
+        const auto *nl = static_cast<const char *>(memchr(data + pos, '\n', size_t(room - pos)));
         if (!nl) {
             break;
         }
@@ -211,10 +214,7 @@ qsizetype HttpRequestParser::feedHead(const char *data, qsizetype size)
             return fail(400, "Bare LF in request head");
         }
         if (offset - 1 == m_lineStart) {
-            // The empty line: the head is complete. The limit counts the head without its final CRLF CRLF.
-            if (offset - 3 > m_limits.maxHeaderBytes) {
-                return fail(431, "Request header fields too large");
-            }
+            // The empty line: the head is complete.
             const qsizetype used = at + 1;
             if (base == 0) {
                 parseHead(QByteArrayView(data, used));
@@ -229,7 +229,7 @@ qsizetype HttpRequestParser::feedHead(const char *data, qsizetype size)
         m_lineStart = offset + 1;
         pos = at + 1;
     }
-    if (base + size > m_limits.maxHeaderBytes + 4) {
+    if (room < size) {
         return fail(431, "Request header fields too large");
     }
     m_head.append(data, size);

@@ -7,7 +7,6 @@
 //    between, pings, pongs, closes with reasons); they are framed as the other role would, masked when
 //    that role is the client, and decoded in random chunks: the decoder must report exactly them.
 #include <cstdlib>
-#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -33,7 +32,9 @@ namespace
 // Entries: 'D' + data, 'P' + ping payload, 'O' + pong payload, 'C' + code + reason, 'E' + code.
 using Trace = QList<QByteArray>;
 using Patchwork::Fuzz::check;
+using Patchwork::Fuzz::Chunker;
 using Patchwork::Fuzz::fail;
+using Patchwork::Fuzz::heapCopy;
 
 QByteArray codeBytes(quint16 code)
 {
@@ -51,28 +52,6 @@ void addData(Trace &trace, QByteArrayView data)
     }
 }
 
-// A deterministic generator for chunk sizes, seeded from the input.
-class Chunker
-{
-public:
-    explicit Chunker(quint32 seed, quint8 maxLog)
-        : m_state(seed | 1)
-        , m_maxLog(maxLog % 12)
-    {
-    }
-    qsizetype next()
-    {
-        m_state ^= m_state << 13;
-        m_state ^= m_state >> 17;
-        m_state ^= m_state << 5;
-        return qsizetype(m_state % ((quint32(1) << m_maxLog) + 1)) + 1;
-    }
-
-private:
-    quint32 m_state;
-    quint8 m_maxLog;
-};
-
 // Decodes `stream` in chunks (each copied into its own heap block, so reading past a chunk is an ASan
 // report) and returns the events. Stops at the first error, checking that it stays.
 Trace decode(WebSocketCodec::Role role, const QByteArray &stream, Chunker *chunker)
@@ -82,8 +61,7 @@ Trace decode(WebSocketCodec::Role role, const QByteArray &stream, Chunker *chunk
     qsizetype at = 0;
     while (at < stream.size()) {
         const qsizetype size = chunker ? qMin(chunker->next(), stream.size() - at) : stream.size() - at;
-        std::unique_ptr<char[]> chunk(new char[size_t(size)]);
-        std::memcpy(chunk.get(), stream.constData() + at, size_t(size));
+        const std::unique_ptr<char[]> chunk = heapCopy(QByteArrayView(stream).sliced(at, size));
         at += size;
         qsizetype pos = 0;
         int idle = 0;

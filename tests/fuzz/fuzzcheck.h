@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 // How a fuzz target reports a broken property: a message on stderr, then abort(), which libFuzzer
-// records as a crash with the input that caused it.
+// records as a crash with the input that caused it. Also what the stream decoders' targets share.
 #pragma once
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <memory>
 
 #include <QByteArray>
 #include <QByteArrayView>
@@ -27,6 +29,36 @@ inline void check(bool condition, const char *what)
     if (!condition) {
         fail(what);
     }
+}
+
+// A deterministic generator for chunk sizes (1 to 2^(maxLog % 12) + 1), seeded from the input.
+class Chunker
+{
+public:
+    explicit Chunker(quint32 seed, quint8 maxLog)
+        : m_state(seed | 1)
+        , m_maxLog(maxLog % 12)
+    {
+    }
+    qsizetype next()
+    {
+        m_state ^= m_state << 13;
+        m_state ^= m_state >> 17;
+        m_state ^= m_state << 5;
+        return qsizetype(m_state % ((quint32(1) << m_maxLog) + 1)) + 1;
+    }
+
+private:
+    quint32 m_state;
+    quint8 m_maxLog;
+};
+
+// `bytes` in a heap block of their own, so that reading past them is an ASan report.
+inline std::unique_ptr<char[]> heapCopy(QByteArrayView bytes)
+{
+    std::unique_ptr<char[]> copy(new char[size_t(bytes.size())]);
+    std::memcpy(copy.get(), bytes.data(), size_t(bytes.size()));
+    return copy;
 }
 
 } // namespace Patchwork::Fuzz

@@ -196,6 +196,10 @@ private Q_SLOTS:
                                         << 431 << "Request header fields too large"_ba;
         QTest::addRow("head never ends") << get + "X: " + QByteArray(600, 'a') << 431
                                          << "Request header fields too large"_ba;
+        // Bytes past the head limit are never looked at, however they arrive (a fuzz finding: in one piece a
+        // bare LF there gave 400, byte by byte 431).
+        QTest::addRow("bare LF past the head limit") << get + "X: " + QByteArray(600, 'a') + "\n"
+                                                     << 431 << "Request header fields too large"_ba;
         QTest::addRow("body too large") << post + "Content-Length: 1025\r\n\r\n"
                                         << 413 << "Payload too large (limit 1024 bytes)"_ba;
         QTest::addRow("chunked too large") << chunked + "400\r\n" + QByteArray(1024, 'a') + "\r\n1\r\n"
