@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "access/userconfig.h"
 
+#include <algorithm>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -370,6 +371,11 @@ bool UserConfigPrivate::rebuildIndex(qsizetype *badIndex, QString *reason)
         };
         if (key.isEmpty()) {
             return fail(UserConfig::tr("a token key must not be empty"));
+        }
+        // A token travels in an Authorization header or a query: visible ASCII only. This also keeps a
+        // saved file byte for byte what was loaded (no control characters or invalid UTF-8 to re-encode).
+        if (!std::all_of(key.cbegin(), key.cend(), [](QChar c) { return c.unicode() > 0x20 && c.unicode() < 0x7f; })) {
+            return fail(UserConfig::tr("a token key must be printable ASCII without spaces"));
         }
         QByteArray digest;
         if (key.startsWith(HASH_PREFIX)) {

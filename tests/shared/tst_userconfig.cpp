@@ -294,6 +294,13 @@ void TestUserConfig::parseErrors_data()
     QTest::addRow("non-hex sha256 key")
         << "tokens:\n  sha256:zz86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08: {}\n"_ba
         << u"config.yaml:2: a \"sha256:\" token key needs exactly 64 hexadecimal digits"_s;
+    // Found by fuzz_userconfig: a key with control characters did not survive save and load.
+    QTest::addRow("token key with a control character")
+        << "tokens:\n  ok: {}\n  \"a\\x04b\": {}\n"_ba << u"config.yaml:3: a token key must be printable ASCII without spaces"_s;
+    QTest::addRow("token key with a space")
+        << "tokens:\n  \"a b\": {}\n"_ba << u"config.yaml:2: a token key must be printable ASCII without spaces"_s;
+    QTest::addRow("token key not ASCII")
+        << "tokens:\n  \"t\u00e9st\": {}\n"_ba << u"config.yaml:2: a token key must be printable ASCII without spaces"_s;
     QTest::addRow("duplicate list key") << "tokens:\n  t:\n    GET: []\n    GET: [\"*\"]\n"_ba
                                         << u"config.yaml:4: duplicate key \"GET\""_s;
     QTest::addRow("duplicate tokens key")
