@@ -21,6 +21,17 @@ std::optional<Pattern> Pattern::parse(const QString &text, QString *errorMessage
         return std::nullopt;
     }
 
+    // Paths and tunnel targets never contain control characters (the router refuses them), so such a
+    // pattern could never match; it would not survive a save either.
+    for (const QChar c : text) {
+        if (c.unicode() < 0x20 || c.unicode() == 0x7f) {
+            if (errorMessage) {
+                *errorMessage = tr("a pattern must not contain control characters");
+            }
+            return std::nullopt;
+        }
+    }
+
     Pattern p;
     p.m_text = text;
     p.m_negated = text.startsWith(u'!');

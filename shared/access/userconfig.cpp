@@ -447,10 +447,15 @@ bool ConfigReader::checkUniqueKeys(const YAML::Node &map)
 {
     std::unordered_set<std::string> seen;
     for (const auto &kv : map) {
+        // Keys are names (kept as they are when an unknown one is saved again): a string of text.
         if (!kv.first.IsScalar()) {
-            continue;
+            return fail(kv.first.Mark(), UserConfig::tr("a key must be a string"));
         }
-        if (!seen.insert(kv.first.Scalar()).second) {
+        const std::string &key = kv.first.Scalar();
+        if (std::any_of(key.cbegin(), key.cend(), [](char c) { return (c >= 0 && c < 0x20) || c == 0x7f; })) {
+            return fail(kv.first.Mark(), UserConfig::tr("a key must not contain control characters"));
+        }
+        if (!seen.insert(key).second) {
             return fail(kv.first.Mark(),
                         UserConfig::tr("duplicate key \"%1\"").arg(toQString(kv.first.Scalar()).left(64)));
         }

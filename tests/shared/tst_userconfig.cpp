@@ -272,6 +272,14 @@ void TestUserConfig::parseErrors_data()
                                    << u"config.yaml:5: GET: invalid pattern: empty pattern"_s;
     QTest::addRow("lone bang") << "tokens:\n  t:\n    POST: [\"/a\", \"!\"]\n"_ba
                                << u"config.yaml:3: POST: invalid pattern: pattern \"!\" negates nothing"_s;
+    // Found by fuzz_userconfig: keys that did not survive save and load.
+    QTest::addRow("list as a key") << "tokens:\n  t: {[a]: 1}\n"_ba << u"config.yaml:2: a key must be a string"_s;
+    QTest::addRow("key with a control character")
+        << "tokens:\n  t: {\"\\aET\": 1}\n"_ba << u"config.yaml:2: a key must not contain control characters"_s;
+    // Found by fuzz_userconfig: a pattern with a control character did not survive save and load.
+    QTest::addRow("pattern with a control character")
+        << "tokens:\n  t:\n    POST: [\"/a\\x18b\"]\n"_ba
+        << u"config.yaml:3: POST: invalid pattern: a pattern must not contain control characters"_s;
     QTest::addRow("null pattern") << "tokens:\n  t:\n    PUT:\n      -\n"_ba << u"config.yaml:"_s;
     QTest::addRow("expires_at not a timestamp") << "tokens:\n  t:\n    expires_at: tomorrow\n"_ba
                                                 << u"config.yaml:3: expires_at must be a timestamp such as "
@@ -296,11 +304,12 @@ void TestUserConfig::parseErrors_data()
         << u"config.yaml:2: a \"sha256:\" token key needs exactly 64 hexadecimal digits"_s;
     // Found by fuzz_userconfig: a key with control characters did not survive save and load.
     QTest::addRow("token key with a control character")
-        << "tokens:\n  ok: {}\n  \"a\\x04b\": {}\n"_ba << u"config.yaml:3: a token key must be printable ASCII without spaces"_s;
+        << "tokens:\n  ok: {}\n  \"a\\x04b\": {}\n"_ba
+        << u"config.yaml:3: a token key must be printable ASCII without spaces"_s;
     QTest::addRow("token key with a space")
         << "tokens:\n  \"a b\": {}\n"_ba << u"config.yaml:2: a token key must be printable ASCII without spaces"_s;
-    QTest::addRow("token key not ASCII")
-        << "tokens:\n  \"t\u00e9st\": {}\n"_ba << u"config.yaml:2: a token key must be printable ASCII without spaces"_s;
+    QTest::addRow("token key not ASCII") << "tokens:\n  \"t\u00e9st\": {}\n"_ba
+                                         << u"config.yaml:2: a token key must be printable ASCII without spaces"_s;
     QTest::addRow("duplicate list key") << "tokens:\n  t:\n    GET: []\n    GET: [\"*\"]\n"_ba
                                         << u"config.yaml:4: duplicate key \"GET\""_s;
     QTest::addRow("duplicate tokens key")
