@@ -3,6 +3,7 @@
 // straight from the rules: an optional leading `!` negates; `*` matches any run of bytes (`/` included);
 // `?` exactly one byte; every other byte is literal; the whole UTF-8 subject must match. A list allows a
 // subject iff no negated pattern matches and at least one positive one does.
+#include <algorithm>
 #include <cstdlib>
 #include <vector>
 
@@ -63,7 +64,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bool allValid = true;
     for (const QString &text : texts) {
         const std::optional<Pattern> pattern = Pattern::parse(text);
-        const bool valid = !text.isEmpty() && text != u"!";
+        // Invalid: empty, a lone "!", or any control character (paths never contain one).
+        const bool valid = !text.isEmpty() && text != u"!" && std::none_of(text.cbegin(), text.cend(), [](QChar c) {
+            return c.unicode() < 0x20 || c.unicode() == 0x7f;
+        });
         check(pattern.has_value() == valid, "validity differs from the rules");
         if (!pattern) {
             allValid = false;
