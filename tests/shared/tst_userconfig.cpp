@@ -93,6 +93,7 @@ private Q_SLOTS:
     void booleans_data();
     void booleans();
     void roundTripKeepsUnknownKeys();
+    void roundTripWritesExplicitKeys();
     void editTokens();
     void setTokenRejectsBadKeys();
     void editNtfy();
@@ -272,6 +273,13 @@ void TestUserConfig::parseErrors_data()
                                    << u"config.yaml:5: GET: invalid pattern: empty pattern"_s;
     QTest::addRow("lone bang") << "tokens:\n  t:\n    POST: [\"/a\", \"!\"]\n"_ba
                                << u"config.yaml:3: POST: invalid pattern: pattern \"!\" negates nothing"_s;
+    // Found by fuzz_userconfig's save round trip: bytes that are not text changed meaning on the way.
+    QTest::addRow("invalid UTF-8") << "tokens:\n  t:\n    GET: [\"/a\xff\"]\n"_ba
+                                   << u"config.yaml:3: the file is not text: invalid UTF-8 or a control character"_s;
+    QTest::addRow("NUL in a key") << QByteArray("tokens:\n  t:\n    is\0_admin: true\n", 32)
+                                  << u"config.yaml:3: the file is not text: invalid UTF-8 or a control character"_s;
+    QTest::addRow("DEL on the last line") << "tokens:\n  t: {}\nx: \x7f"_ba
+                                          << u"config.yaml:3: the file is not text: invalid UTF-8 or a control character"_s;
     // Found by fuzz_userconfig: keys that did not survive save and load.
     QTest::addRow("list as a key") << "tokens:\n  t: {[a]: 1}\n"_ba << u"config.yaml:2: a key must be a string"_s;
     QTest::addRow("key with a control character")
@@ -397,7 +405,7 @@ void TestUserConfig::recursiveAliasIsRefused_data()
     QTest::newRow("sequence in itself") << QByteArray("tokens:\n  t: &l [/p, *l]\n")
                                         << u"c.yaml:2: the configuration is nested more than 64 levels deep"_s;
     // Found by fuzzing (branch fuzz, tests/fuzz/corpus/userconfig/regress-recursive-alias).
-    QTest::newRow("fuzz regression") << QByteArray("\\n\\ &a {*a}\n\x01\x01")
+    QTest::newRow("fuzz regression") << QByteArray("\\n\\ &a {*a}\n")
                                      << u"c.yaml:1: the configuration must be a map (with a \"tokens\" key)"_s;
     QTest::newRow("in a token") << QByteArray("tokens:\n  t: {GET: &a [/p, [*a]]}\n")
                                 << u"c.yaml:2: the configuration is nested more than 64 levels deep"_s;
@@ -567,6 +575,26 @@ void TestUserConfig::roundTripKeepsUnknownKeys()
     // Order of keys inside the edited entry is kept (custom stays before the new huproxy key).
     QVERIFY(text.indexOf(u"custom:"_s) < text.indexOf(u"huproxy:"_s));
     QVERIFY(text.indexOf(u"is_admin: true"_s) < text.indexOf(u"custom:"_s));
+}
+
+// Found by fuzz_userconfig: yaml-cpp writes a collection or a long scalar as a key in flow style as `?[`,
+// which does not load, and keeps `?` for the keys below an explicit key.
+void TestUserConfig::roundTripWritesExplicitKeys()
+{
+    const QByteArray longKey(1500, 'k');
+    const QByteArray yaml = "x: &l [\"/a\", \"/b\"]\n"
+                            "unknown:\n  [1, 2]: one\n  ? " + longKey + "\n  : two\n  nested: {a: b}\n"
+                            "other:\n  ? t: {GET: *l, PUT: *l}\n  : v\n"
+                            "tokens:\n  t: {GET: *l}\n";
+    QString error;
+    const auto config = UserConfig::parse(yaml, u"config.yaml"_s, &error);
+    QVERIFY2(config, qPrintable(error));
+    const QByteArray saved = config->toYaml();
+    const auto reread = UserConfig::parse(saved, u"saved.yaml"_s, &error);
+    QVERIFY2(reread, qPrintable(error + u"\n"_s + QString::fromUtf8(saved)));
+    QCOMPARE(*reread->tokenEntry(u"t"_s), *config->tokenEntry(u"t"_s));
+    QCOMPARE(reread->toYaml(), saved);
+    QVERIFY2(saved.contains(QByteArray("? " + longKey)), saved.constData());
 }
 
 void TestUserConfig::editTokens()
