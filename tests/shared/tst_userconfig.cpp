@@ -278,8 +278,9 @@ void TestUserConfig::parseErrors_data()
                                    << u"config.yaml:3: the file is not text: invalid UTF-8 or a control character"_s;
     QTest::addRow("NUL in a key") << QByteArray("tokens:\n  t:\n    is\0_admin: true\n", 32)
                                   << u"config.yaml:3: the file is not text: invalid UTF-8 or a control character"_s;
-    QTest::addRow("DEL on the last line") << "tokens:\n  t: {}\nx: \x7f"_ba
-                                          << u"config.yaml:3: the file is not text: invalid UTF-8 or a control character"_s;
+    QTest::addRow("DEL on the last line")
+        << "tokens:\n  t: {}\nx: \x7f"_ba
+        << u"config.yaml:3: the file is not text: invalid UTF-8 or a control character"_s;
     // Found by fuzz_userconfig: keys that did not survive save and load.
     QTest::addRow("list as a key") << "tokens:\n  t: {[a]: 1}\n"_ba << u"config.yaml:2: a key must be a string"_s;
     QTest::addRow("key with a control character")
@@ -583,9 +584,11 @@ void TestUserConfig::roundTripWritesExplicitKeys()
 {
     const QByteArray longKey(1500, 'k');
     const QByteArray yaml = "x: &l [\"/a\", \"/b\"]\n"
-                            "unknown:\n  [1, 2]: one\n  ? " + longKey + "\n  : two\n  nested: {a: b}\n"
-                            "other:\n  ? t: {GET: *l, PUT: *l}\n  : v\n"
-                            "tokens:\n  t: {GET: *l}\n";
+                            "unknown:\n  [1, 2]: one\n  ? "
+                            + longKey
+                            + "\n  : two\n  nested: {a: b}\n"
+                              "other:\n  ? t: {GET: *l, PUT: *l}\n  : v\n"
+                              "tokens:\n  t: {GET: *l}\n";
     QString error;
     const auto config = UserConfig::parse(yaml, u"config.yaml"_s, &error);
     QVERIFY2(config, qPrintable(error));
