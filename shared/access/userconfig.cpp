@@ -325,7 +325,9 @@ void emitNode(YAML::Emitter &out, const YAML::Node &node, EmitStyle style = Emit
         return;
     case YAML::NodeType::Scalar: {
         const std::string &tag = node.Tag();
-        if (tag == QUOTED_TAG) {
+        // yaml-cpp reads a lone `!` at the end of the input as the tag `tag:yaml.org,2002:`, which it would
+        // write as `!!` with no suffix: that is a non-specific tag too.
+        if (tag == QUOTED_TAG || tag == YAML_TAG_PREFIX) {
             out << YAML::DoubleQuoted << node.Scalar();
         } else if (tag.empty() || tag == "?") {
             out << node.Scalar();

@@ -94,6 +94,7 @@ private Q_SLOTS:
     void booleans();
     void roundTripKeepsUnknownKeys();
     void roundTripWritesExplicitKeys();
+    void roundTripKeepsTags();
     void editTokens();
     void setTokenRejectsBadKeys();
     void editNtfy();
@@ -598,6 +599,21 @@ void TestUserConfig::roundTripWritesExplicitKeys()
     QCOMPARE(*reread->tokenEntry(u"t"_s), *config->tokenEntry(u"t"_s));
     QCOMPARE(reread->toYaml(), saved);
     QVERIFY2(saved.contains(QByteArray("? " + longKey)), saved.constData());
+}
+
+void TestUserConfig::roundTripKeepsTags()
+{
+    // Found by fuzz_userconfig: yaml-cpp reads a lone `!` at the end of the input as a tag it cannot write.
+    const QByteArray yaml = "tokens:\n  t: {GET: !!seq [\"/a\"]}\nlocal: !thing x\nstr: !!str 12\nlast: !";
+    QString error;
+    const auto config = UserConfig::parse(yaml, u"config.yaml"_s, &error);
+    QVERIFY2(config, qPrintable(error));
+    const QByteArray saved = config->toYaml();
+    const auto reread = UserConfig::parse(saved, u"saved.yaml"_s, &error);
+    QVERIFY2(reread, qPrintable(error + u"\n"_s + QString::fromUtf8(saved)));
+    QCOMPARE(*reread->tokenEntry(u"t"_s), *config->tokenEntry(u"t"_s));
+    QVERIFY2(saved.contains("local: !<!thing> x") && saved.contains("str: !!str 12"), saved.constData());
+    QCOMPARE(reread->toYaml(), saved);
 }
 
 void TestUserConfig::editTokens()
