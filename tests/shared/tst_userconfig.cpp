@@ -93,8 +93,8 @@ private Q_SLOTS:
     void booleans_data();
     void booleans();
     void roundTripKeepsUnknownKeys();
-    void roundTripWritesExplicitKeys();
-    void roundTripKeepsTags();
+    void roundTripOddDocuments_data();
+    void roundTripOddDocuments();
     void editTokens();
     void setTokenRejectsBadKeys();
     void editNtfy();
@@ -579,32 +579,28 @@ void TestUserConfig::roundTripKeepsUnknownKeys()
     QVERIFY(text.indexOf(u"is_admin: true"_s) < text.indexOf(u"custom:"_s));
 }
 
-// Found by fuzz_userconfig: yaml-cpp writes a collection or a long scalar as a key in flow style as `?[`,
-// which does not load, and keeps `?` for the keys below an explicit key.
-void TestUserConfig::roundTripWritesExplicitKeys()
+// Found by fuzz_userconfig: documents that did not save back to the same tokens.
+void TestUserConfig::roundTripOddDocuments_data()
 {
+    QTest::addColumn<QByteArray>("yaml");
+    QTest::addColumn<QByteArrayList>("savedParts");
+
+    // yaml-cpp writes a collection or a long scalar as a key in flow style as `?[`, which does not load,
+    // and keeps writing `?` before the keys after an explicit key.
     const QByteArray longKey(1500, 'k');
-    const QByteArray yaml = "x: &l [\"/a\", \"/b\"]\n"
-                            "unknown:\n  [1, 2]: one\n  ? "
-                            + longKey
-                            + "\n  : two\n  nested: {a: b}\n"
-                              "other:\n  ? t: {GET: *l, PUT: *l}\n  : v\n"
-                              "tokens:\n  t: {GET: *l}\n";
-    QString error;
-    const auto config = UserConfig::parse(yaml, u"config.yaml"_s, &error);
-    QVERIFY2(config, qPrintable(error));
-    const QByteArray saved = config->toYaml();
-    const auto reread = UserConfig::parse(saved, u"saved.yaml"_s, &error);
-    QVERIFY2(reread, qPrintable(error + u"\n"_s + QString::fromUtf8(saved)));
-    QCOMPARE(*reread->tokenEntry(u"t"_s), *config->tokenEntry(u"t"_s));
-    QCOMPARE(reread->toYaml(), saved);
-    QVERIFY2(saved.contains(QByteArray("? " + longKey)), saved.constData());
+    QTest::addRow("explicit keys") << QByteArray("x: &l [\"/a\", \"/b\"]\nunknown:\n  [1, 2]: one\n  ? " + longKey
+                                                 + "\n  : two\n  nested: {a: b}\nother:\n  ? t: {GET: *l, PUT: *l}\n"
+                                                   "  : v\ntokens:\n  t: {GET: *l}\n")
+                                   << QByteArrayList{"? " + longKey};
+    // yaml-cpp reads a lone `!` at the end of the input as a tag it cannot write.
+    QTest::addRow("tags") << "tokens:\n  t: {GET: !!seq [\"/a\"]}\nlocal: !thing x\nstr: !!str 12\nlast: !"_ba
+                          << QByteArrayList{"local: !<!thing> x", "str: !!str 12"};
 }
 
-void TestUserConfig::roundTripKeepsTags()
+void TestUserConfig::roundTripOddDocuments()
 {
-    // Found by fuzz_userconfig: yaml-cpp reads a lone `!` at the end of the input as a tag it cannot write.
-    const QByteArray yaml = "tokens:\n  t: {GET: !!seq [\"/a\"]}\nlocal: !thing x\nstr: !!str 12\nlast: !";
+    QFETCH(QByteArray, yaml);
+    QFETCH(QByteArrayList, savedParts);
     QString error;
     const auto config = UserConfig::parse(yaml, u"config.yaml"_s, &error);
     QVERIFY2(config, qPrintable(error));
@@ -612,8 +608,10 @@ void TestUserConfig::roundTripKeepsTags()
     const auto reread = UserConfig::parse(saved, u"saved.yaml"_s, &error);
     QVERIFY2(reread, qPrintable(error + u"\n"_s + QString::fromUtf8(saved)));
     QCOMPARE(*reread->tokenEntry(u"t"_s), *config->tokenEntry(u"t"_s));
-    QVERIFY2(saved.contains("local: !<!thing> x") && saved.contains("str: !!str 12"), saved.constData());
     QCOMPARE(reread->toYaml(), saved);
+    for (const QByteArray &part : savedParts) {
+        QVERIFY2(saved.contains(part), saved.constData());
+    }
 }
 
 void TestUserConfig::editTokens()
