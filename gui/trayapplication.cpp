@@ -122,9 +122,8 @@ bool TrayApplication::start(const Options &options, QString *errorMessage)
     // Translations first: every window, menu and message below is created in the chosen language.
     m_settings = std::make_unique<QSettings>();
     m_translations = std::make_unique<TranslationLoader>();
-    const QString choice = options.language.isEmpty()
-                               ? m_settings->value(TranslationLoader::settingsKey()).toString()
-                               : options.language;
+    const QString choice =
+        options.language.isEmpty() ? m_settings->value(TranslationLoader::settingsKey()).toString() : options.language;
     m_translations->install(TranslationLoader::chooseLanguage(choice, QLocale::system().uiLanguages()));
     if (options.singleInstance) {
         m_instance = std::make_unique<SingleInstance>();

@@ -57,8 +57,8 @@ public:
     // Parses `arguments` (argv); false with `errorMessage` on a bad option. --help and --version exit.
     static bool parseArguments(const QStringList &arguments, Options *options, QString *errorMessage);
 
-    // Builds everything (after installing the translations). Returns false when another instance runs (it was raised; exit 0) or on a fatal
-    // error (then `errorMessage` is set; exit 1).
+    // Builds everything (after installing the translations). Returns false when another instance runs (it was raised;
+    // exit 0) or on a fatal error (then `errorMessage` is set; exit 1).
     bool start(const Options &options, QString *errorMessage);
 
     TrayController *tray() const;
