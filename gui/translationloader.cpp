@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "gui/translationloader.h"
 
+#include <utility>
+
 #include <QCoreApplication>
 #include <QDir>
 #include <QLibraryInfo>
@@ -55,9 +57,15 @@ QString TranslationLoader::chooseLanguage(const QString &choice, const QStringLi
 
 TranslationLoader::TranslationLoader() = default;
 
-TranslationLoader::~TranslationLoader() = default; // a QTranslator removes itself from the application
+TranslationLoader::~TranslationLoader()
+{
+    // The QTranslators remove themselves from the application.
+    if (m_previousDefaultLocale) {
+        QLocale::setDefault(*m_previousDefaultLocale);
+    }
+}
 
-bool TranslationLoader::install(const QString &language)
+bool TranslationLoader::install(const QString &language, bool formats)
 {
     if (!availableLanguages().contains(language)) {
         return false;
@@ -75,6 +83,14 @@ bool TranslationLoader::install(const QString &language)
         QCoreApplication::installTranslator(&m_qtTranslator);
     } else {
         qCDebug(lcGui).noquote() << "no qtbase catalog for" << language << "in" << qtDir;
+    }
+    if (formats) {
+        if (!m_previousDefaultLocale) {
+            m_previousDefaultLocale = QLocale();
+        }
+        QLocale::setDefault(QLocale(language));
+    } else if (m_previousDefaultLocale) {
+        QLocale::setDefault(*std::exchange(m_previousDefaultLocale, std::nullopt));
     }
     m_language = language;
     return true;

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <optional>
+
+#include <QLocale>
 #include <QString>
 #include <QStringList>
 #include <QTranslator>
@@ -30,14 +33,17 @@ public:
     ~TranslationLoader();
 
     // Installs the catalogs of `language` (one of availableLanguages()), replacing those installed before.
+    // With `formats`, dates and numbers follow the language too (QLocale::setDefault, undone when the loader
+    // is destroyed): for a language the user chose, where the system's regional formats would not match.
     // False when the tray has no catalog for it (then nothing is installed).
-    bool install(const QString &language);
+    bool install(const QString &language, bool formats = false);
     QString language() const;
 
 private:
     QTranslator m_appTranslator;
     QTranslator m_qtTranslator;
     QString m_language;
+    std::optional<QLocale> m_previousDefaultLocale;
 };
 
 } // namespace Patchwork::Gui

@@ -124,7 +124,10 @@ bool TrayApplication::start(const Options &options, QString *errorMessage)
     m_translations = std::make_unique<TranslationLoader>();
     const QString choice =
         options.language.isEmpty() ? m_settings->value(TranslationLoader::settingsKey()).toString() : options.language;
-    m_translations->install(TranslationLoader::chooseLanguage(choice, QLocale::system().uiLanguages()));
+    const QString language = TranslationLoader::chooseLanguage(choice, QLocale::system().uiLanguages());
+    // A language the user chose sets the date and number formats too; the system's language keeps the
+    // system's regional formats (de_AT stays de_AT).
+    m_translations->install(language, language == choice);
     if (options.singleInstance) {
         m_instance = std::make_unique<SingleInstance>();
         if (!m_instance->claim()) {

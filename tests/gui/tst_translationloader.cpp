@@ -27,6 +27,7 @@ private Q_SLOTS:
     void chooseLanguage_data();
     void chooseLanguage();
     void installGerman();
+    void formats();
     void englishPlurals();
     void unknownLanguage();
     void trayLanguage_data();
@@ -97,6 +98,21 @@ void TestTranslationLoader::installGerman()
     QCOMPARE(QCoreApplication::translate("QPlatformTheme", "Cancel"), u"Cancel"_s);
 }
 
+void TestTranslationLoader::formats()
+{
+    const QLocale before;
+    {
+        TranslationLoader loader;
+        QVERIFY(loader.install(u"de"_s, true));
+        QCOMPARE(QLocale().name(), u"de_DE"_s);
+        QCOMPARE(QLocale().toString(1234.5, 'f', 1), u"1.234,5"_s);
+        QVERIFY(loader.install(u"en"_s)); // the system's language again: the system's formats
+        QCOMPARE(QLocale(), before);
+        QVERIFY(loader.install(u"de"_s, true));
+    }
+    QCOMPARE(QLocale(), before);
+}
+
 void TestTranslationLoader::englishPlurals()
 {
     TranslationLoader loader;
@@ -122,11 +138,12 @@ void TestTranslationLoader::trayLanguage_data()
     QTest::addColumn<QString>("setting");
     QTest::addColumn<QString>("option");
     QTest::addColumn<QString>("quit");
-    QTest::addRow("setting de") << u"de"_s << QString() << u"&Beenden"_s;
-    QTest::addRow("setting en") << u"en"_s << QString() << u"&Quit"_s;
-    QTest::addRow("--lang de over the setting") << u"en"_s << u"de"_s << u"&Beenden"_s;
-    QTest::addRow("--lang en over the setting") << u"de"_s << u"en"_s << u"&Quit"_s;
-    QTest::addRow("system (C locale in the tests)") << QString() << QString() << u"&Quit"_s;
+    QTest::addColumn<QString>("locale");
+    QTest::addRow("setting de") << u"de"_s << QString() << u"&Beenden"_s << u"de_DE"_s;
+    QTest::addRow("setting en") << u"en"_s << QString() << u"&Quit"_s << u"en_US"_s;
+    QTest::addRow("--lang de over the setting") << u"en"_s << u"de"_s << u"&Beenden"_s << u"de_DE"_s;
+    QTest::addRow("--lang en over the setting") << u"de"_s << u"en"_s << u"&Quit"_s << u"en_US"_s;
+    QTest::addRow("system (C locale in the tests)") << QString() << QString() << u"&Quit"_s << u"C"_s;
 }
 
 void TestTranslationLoader::trayLanguage()
@@ -141,6 +158,8 @@ void TestTranslationLoader::trayLanguage()
     QString error;
     QVERIFY2(app.start(options, &error), qPrintable(error));
     QTEST(app.tray()->quitAction()->text(), "quit");
+    // A chosen language formats dates too; the system's (C here) keeps the system's formats.
+    QTEST(QLocale().name(), "locale");
 }
 
 void TestTranslationLoader::parseLang_data()
