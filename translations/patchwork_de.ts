@@ -828,6 +828,10 @@ Möchten Sie das Token stattdessen in einer Datei speichern, die nur Sie lesen k
         <source>ntfy.config is too large</source>
         <translation>ntfy.config ist zu groß</translation>
     </message>
+    <message>
+        <source>the file is not text: invalid UTF-8 or a control character</source>
+        <translation>die Datei ist kein Text: ungültiges UTF-8 oder ein Steuerzeichen</translation>
+    </message>
 </context>
 <context>
     <name>TrustedProxies</name>
