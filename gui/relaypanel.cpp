@@ -95,10 +95,7 @@ RelayPanel::RelayPanel(RelayController *relay, QWidget *parent)
     layout->addWidget(m_errorLabel);
     layout->addLayout(urlRow, 1);
 
-    const RelayController::Settings s = relay->settings();
-    m_lanCheckBox->setChecked(s.lan);
-    m_portSpinBox->setValue(s.port);
-    m_usersDirLineEdit->setText(s.usersDir);
+    loadForm();
 
     connect(m_startStopButton, &QPushButton::clicked, this, &RelayPanel::toggleRunning);
     connect(m_copyButton, &QPushButton::clicked, this, &RelayPanel::copyCurrentUrl);
@@ -109,10 +106,19 @@ RelayPanel::RelayPanel(RelayController *relay, QWidget *parent)
         }
     });
     connect(m_urlListWidget, &QListWidget::currentRowChanged, this, &RelayPanel::updateQrCode);
+    connect(relay, &RelayController::settingsChanged, this, &RelayPanel::loadForm);
     connect(relay, &RelayController::stateChanged, this, &RelayPanel::updateState);
     connect(relay, &RelayController::errorOccurred, this, &RelayPanel::updateState);
     connect(relay, &RelayController::countsChanged, this, &RelayPanel::updateCounts);
     updateState();
+}
+
+void RelayPanel::loadForm()
+{
+    const RelayController::Settings s = m_relay->settings();
+    m_lanCheckBox->setChecked(s.lan);
+    m_portSpinBox->setValue(s.port);
+    m_usersDirLineEdit->setText(s.usersDir);
 }
 
 void RelayPanel::applySettings()

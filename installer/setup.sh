@@ -17,6 +17,7 @@ packages=(cmake ninja-build g++ pkg-config qt6-base-dev qt6-httpserver-dev qt6-w
     dropbear-bin openssh-client libnss-wrapper # these three: tests/e2e/ssh.sh (no SSH service is enabled)
     qt6-svg-dev qtkeychain-qt6-dev libqrencode-dev libqt6sql6-sqlite # the tray app
     dbus xvfb xauth # the tray's tests (a private D-Bus) and screenshots
+    desktop-file-utils # tst_autostart validates the tray's autostart entry with desktop-file-validate
     clang libclang-rt-14-dev) # the fuzzers (clang + libFuzzer)
 
 install_missing() {
