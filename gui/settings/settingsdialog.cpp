@@ -184,6 +184,7 @@ SettingsDialog::SettingsDialog(QSettings *settings, const TrayParts &parts, cons
     }
     if (m_parts.relay) {
         connect(m_parts.relay, &RelayController::stateChanged, this, &SettingsDialog::updateRelayNote);
+        connect(m_parts.relay, &RelayController::settingsChanged, this, &SettingsDialog::onRelaySettingsChanged);
     }
     updateRelayNote();
     validate();
@@ -247,9 +248,7 @@ void SettingsDialog::loadForm(const TraySettings &s)
         language = m_languageComboBox->count() - 1;
     }
     m_languageComboBox->setCurrentIndex(language);
-    m_lanCheckBox->setChecked(s.relay.lan);
-    m_portSpinBox->setValue(s.relay.port);
-    m_usersDirLineEdit->setText(s.relay.usersDir);
+    loadRelayForm(s.relay);
     m_startAtLaunchCheckBox->setChecked(s.relayStartAtLaunch);
     m_maxCountSpinBox->setValue(s.historyMaxCount);
     m_maxAgeSpinBox->setValue(s.historyMaxAgeDays);
@@ -297,6 +296,25 @@ void SettingsDialog::browseUsersDir()
     if (!dir.isEmpty()) {
         m_usersDirLineEdit->setText(dir);
     }
+}
+
+void SettingsDialog::onRelaySettingsChanged()
+{
+    // The relay panel saved other defaults: show them, unless they are a run's override or the relay
+    // fields here are being edited.
+    const RelayController::Settings relay = m_parts.relay->settings();
+    if (!relay.host.isNull() || !(formSettings().relay == m_applied.relay)) {
+        return;
+    }
+    m_applied.relay = relay;
+    loadRelayForm(relay);
+}
+
+void SettingsDialog::loadRelayForm(const RelayController::Settings &relay)
+{
+    m_lanCheckBox->setChecked(relay.lan);
+    m_portSpinBox->setValue(relay.port);
+    m_usersDirLineEdit->setText(relay.usersDir);
 }
 
 void SettingsDialog::updateRelayNote()

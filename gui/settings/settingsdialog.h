@@ -41,9 +41,11 @@ public:
 
 private:
     void loadForm(const TraySettings &s);
+    void loadRelayForm(const RelayController::Settings &relay);
     void validate();
     void onButtonClicked(QAbstractButton *button);
     void browseUsersDir();
+    void onRelaySettingsChanged();
     void updateRelayNote();
 
     QSettings *m_settings;

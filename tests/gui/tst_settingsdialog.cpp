@@ -48,7 +48,7 @@ private Q_SLOTS:
     void cancelWritesNothing();
     void relayChangesApplyOnNextStart();
     void relayOverrideKeptUntilRelayEdited();
-    void relayPanelShowsAppliedSettings();
+    void relayPanelAndDialogAgree();
     void invalidUsersDirDisablesOk_data();
     void invalidUsersDirDisablesOk();
     void emptiedPortDisablesOk();
@@ -58,6 +58,8 @@ private Q_SLOTS:
 private:
     TrayParts parts() const;
     std::unique_ptr<SettingsDialog> makeDialog() const;
+    // Creates the plain file `file` in the temporary folder (a users directory cannot be below it).
+    bool createFile() const;
     // A fresh reader of the settings file, as the next start of the tray would see it.
     std::unique_ptr<QSettings> reread() const;
     template <typename T> static T *child(const QWidget *dialog, const QString &name);
@@ -111,6 +113,12 @@ std::unique_ptr<SettingsDialog> TestSettingsDialog::makeDialog() const
     return std::make_unique<SettingsDialog>(m_settings.get(), parts(), Autostart(u"/usr/bin/patchwork-tray"_s));
 }
 
+bool TestSettingsDialog::createFile() const
+{
+    QFile file(m_dir->filePath(u"file"_s));
+    return file.open(QIODevice::WriteOnly);
+}
+
 std::unique_ptr<QSettings> TestSettingsDialog::reread() const
 {
     return std::make_unique<QSettings>(m_dir->filePath(u"tray.ini"_s), QSettings::IniFormat);
@@ -161,9 +169,7 @@ void TestSettingsDialog::usersDirProblem()
 {
     QFETCH(QString, dir);
     QFETCH(QString, problem);
-    QFile file(m_dir->filePath(u"file"_s));
-    QVERIFY(file.open(QIODevice::WriteOnly));
-    file.close();
+    QVERIFY(createFile());
     const QString path = dir.isEmpty() || dir.startsWith(u"relative"_s) ? dir : m_dir->filePath(dir);
     const QString reason = TraySettings::usersDirProblem(path);
     if (problem.isEmpty()) {
@@ -346,9 +352,9 @@ void TestSettingsDialog::relayOverrideKeptUntilRelayEdited()
     QCOMPARE(m_relay->settings().port, 9999);
 }
 
-void TestSettingsDialog::relayPanelShowsAppliedSettings()
+void TestSettingsDialog::relayPanelAndDialogAgree()
 {
-    // The panel edits the same settings; its Start would otherwise bring back what it showed before.
+    // The panel edits the same settings; each shows what the other applied.
     RelayPanel panel(m_relay.get());
     const auto dialog = makeDialog();
     child<QSpinBox>(dialog.get(), u"portSpinBox"_s)->setValue(9555);
@@ -358,6 +364,20 @@ void TestSettingsDialog::relayPanelShowsAppliedSettings()
     QVERIFY(child<QCheckBox>(&panel, u"lanCheckBox"_s)->isChecked());
     panel.applySettings();
     QCOMPARE(m_relay->settings().port, 9555);
+
+    // And the other way: the panel's change shows in the open dialog, whose Apply keeps it.
+    child<QSpinBox>(&panel, u"portSpinBox"_s)->setValue(9556);
+    panel.applySettings();
+    QCOMPARE(child<QSpinBox>(dialog.get(), u"portSpinBox"_s)->value(), 9556);
+    child<QSpinBox>(dialog.get(), u"maxCountSpinBox"_s)->setValue(12);
+    QVERIFY(dialog->apply());
+    QCOMPARE(reread()->value(u"relay/port"_s).toInt(), 9556);
+    QCOMPARE(m_relay->settings().port, 9556);
+    // Relay fields being edited in the dialog are not overwritten.
+    child<QSpinBox>(dialog.get(), u"portSpinBox"_s)->setValue(9600);
+    child<QSpinBox>(&panel, u"portSpinBox"_s)->setValue(9557);
+    panel.applySettings();
+    QCOMPARE(child<QSpinBox>(dialog.get(), u"portSpinBox"_s)->value(), 9600);
 }
 
 void TestSettingsDialog::invalidUsersDirDisablesOk_data()
@@ -372,9 +392,7 @@ void TestSettingsDialog::invalidUsersDirDisablesOk()
 {
     QFETCH(QString, dir);
     QFETCH(QString, reason);
-    QFile file(m_dir->filePath(u"file"_s));
-    QVERIFY(file.open(QIODevice::WriteOnly));
-    file.close();
+    QVERIFY(createFile());
     const auto dialog = makeDialog();
     dialog->show();
     QVERIFY(QTest::qWaitForWindowExposed(dialog.get()));
