@@ -9,6 +9,7 @@
 #include <QPainter>
 #include <QSettings>
 #include <QStandardPaths>
+#include <QTabWidget>
 #include <QTemporaryDir>
 #include <QTimer>
 
@@ -17,6 +18,7 @@
 #include "gui/mainwindow.h"
 #include "gui/relaycontroller.h"
 #include "gui/relaypanel.h"
+#include "gui/settings/settingsdialog.h"
 #include "gui/subscriptionconfig.h"
 #include "gui/subscriptionmanager.h"
 #include "gui/trayapplication.h"
@@ -139,6 +141,12 @@ int main(int argc, char *argv[])
         window->resize(820, 300);
         QApplication::processEvents();
         status |= save(window, out + u"/history.png"_s) ? 0 : 1;
+
+        tray.showSettings(); // the running relay shows its note on the Local relay page
+        QWidget *settings = tray.settingsDialog();
+        settings->findChild<QTabWidget *>()->setCurrentIndex(1);
+        QApplication::processEvents();
+        status |= save(settings, out + u"/settings.png"_s) ? 0 : 1;
         app.exit(status);
     });
     return QApplication::exec();

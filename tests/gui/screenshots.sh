@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Regenerates docs/screenshots/*.png (tray menu, relay panel, history window) under Xvfb:
+# Regenerates docs/screenshots/*.png (tray menu, relay panel, history window, settings) under Xvfb:
 #   tests/gui/screenshots.sh [BUILD_DIR]
 # Needs xvfb and xauth (installer/setup.sh installs them).
 set -euo pipefail
