@@ -17,7 +17,9 @@ packages=(cmake ninja-build g++ pkg-config qt6-base-dev qt6-httpserver-dev qt6-w
     dropbear-bin openssh-client libnss-wrapper # these three: tests/e2e/ssh.sh (no SSH service is enabled)
     qt6-svg-dev qtkeychain-qt6-dev libqrencode-dev libqt6sql6-sqlite # the tray app
     dbus xvfb xauth # the tray's tests (a private D-Bus) and screenshots
-    clang libclang-rt-14-dev) # the fuzzers (clang + libFuzzer)
+    clang libclang-rt-14-dev # the fuzzers (clang + libFuzzer)
+    dpkg-dev librsvg2-bin gzip # the Debian packages (dpkg-shlibdeps) and their icons and man pages
+    lintian systemd desktop-file-utils appstream nginx openssl) # the packaging tests (tests/packaging)
 
 install_missing() {
     local missing=()

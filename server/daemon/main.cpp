@@ -139,9 +139,12 @@ int main(int argc, char *argv[])
     QCoreApplication::setApplicationName(QStringLiteral("patchwork"));
     QCoreApplication::setApplicationVersion(QStringLiteral(PATCHWORK_VERSION));
     QStringList args = app.arguments().mid(1);
+    if (args.size() == 1 && args.first() == u"--version") {
+        args = {QStringLiteral("version")};
+    }
     const QString command =
         args.isEmpty() || args.first().startsWith(u'-') ? QStringLiteral("start") : args.takeFirst();
-    if (command == u"start") {
+    if (command == u"start" || command == u"s") { // `s`: the original's alias
         return runDaemon(app, args);
     }
     if (command == u"healthcheck") {
@@ -162,5 +165,5 @@ int main(int argc, char *argv[])
         return 0;
     }
     return fail(
-        QStringLiteral("unknown command '%1' (try: start, healthcheck, check-config, tunnel, help)").arg(command));
+        QStringLiteral("unknown command '%1' (try: start, healthcheck, check-config, tunnel, help, version)").arg(command));
 }
