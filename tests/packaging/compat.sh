@@ -62,7 +62,7 @@ stop_daemon
 # FORGEJO_URL and FORGEJO_TOKEN: configs come from Forgejo (here: nothing listens, so 503).
 log=$work/forgejo.log
 FORGEJO_URL=http://127.0.0.1:1 FORGEJO_TOKEN=forgejo-token start_daemon --users-dir "$work/users"
-[[ $(code "$U/status?timeout=0.1") == 503 ]] || fail "with FORGEJO_URL the local users dir was used"
+[[ $(code "$B/u/alice/status?timeout=0.1") == 503 ]] || fail "with FORGEJO_URL the local users dir was used"
 free_port=$port # free again once this daemon has stopped
 stop_daemon
 

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # The Debian packages (built by the packaging_package test: `cmake --build BUILD --target package`)
-# installed into a scratch root with `dpkg --root --unpack` (never into this machine's /usr; --unpack
-# runs no maintainer script, so nothing touches the host's systemd), then used from there: the file
-# lists, `patchworkd --version`, check-config on the installed example, the installed daemon started
-# with the installed config against a temporary state directory, driven by the installed client.
+# installed into a scratch root with `dpkg --root` (never into this machine's /usr; the maintainer
+# scripts run with DPKG_ROOT set, so they touch only the scratch root and start nothing), then used
+# from there: the file lists, `patchworkd --version`, check-config on the installed example, the
+# installed daemon started with the installed config against a temporary state directory, driven by
+# the installed client; finally the packages are purged again.
 # Usage: install.sh BUILD-DIR
 set -euo pipefail
 
@@ -18,8 +19,11 @@ debs=("$build"/packages/*.deb)
 [[ ${#debs[@]} == 3 ]] || fail "expected 3 packages in $build/packages, found: ${debs[*]}"
 mkdir -p "$root/var/lib/dpkg/info" "$root/var/lib/dpkg/updates"
 : >"$root/var/lib/dpkg/status"
-dpkg --root="$root" --force-not-root --force-depends --unpack "${debs[@]}" >"$work/dpkg.log" 2>&1 ||
-    fail "dpkg --unpack: $(cat "$work/dpkg.log")"
+dpkg_root() { dpkg --root="$root" --force-script-chrootless --force-not-root --force-depends "$@"; }
+dpkg_root --install "${debs[@]}" >"$work/dpkg.log" 2>&1 || fail "dpkg --install: $(cat "$work/dpkg.log")"
+# postinst enabled the service (deb-systemd-helper, as dh_installsystemd's snippet).
+[[ -L $root/etc/systemd/system/multi-user.target.wants/patchworkd.service ]] ||
+    fail "patchworkd.service is not enabled: $(cat "$work/dpkg.log")"
 
 # The file lists, exactly (directories left out).
 files() { dpkg --root="$root" -L "$1" | while read -r f; do [[ -d $root$f ]] || echo "$f"; done | sort; }
@@ -45,8 +49,8 @@ expect patchwork-tray /usr/bin/patchwork-tray /usr/share/applications/patchwork-
     /usr/share/doc/patchwork-tray/copyright /usr/share/doc/patchwork-tray/changelog.Debian.gz
 dpkg-deb -f "$build"/packages/patchworkd_*.deb Depends | grep -q 'libqt6core6' ||
     fail "patchworkd's Depends: lacks the Qt libraries (dpkg-shlibdeps)"
-[[ $(dpkg-deb -f "$build"/packages/patchwork-client_*.deb Depends) == "bash, curl" ]] ||
-    fail "patchwork-client's Depends: is not 'bash, curl'"
+[[ $(dpkg-deb -f "$build"/packages/patchwork-client_*.deb Depends) == curl ]] ||
+    fail "patchwork-client's Depends: is not curl"
 cmp "$root/usr/bin/patchwork" "$here/../../resources/patchwork.sh" || fail "/usr/bin/patchwork is not resources/patchwork.sh"
 
 # The installed programs run from the scratch root (they link only system libraries).
@@ -88,4 +92,14 @@ grep -q 401 "$work/denied" || fail "a wrong token: $(cat "$work/denied")"
 kill -HUP "$pid"
 until_true 'grep -q "configuration reloaded" "$log"' || fail "no reload after SIGHUP"
 stop_daemon
+
+# Uninstall: purge removes the programs, the unit's enablement, the conffile and the state.
+mkdir -p "$root/var/lib/private/patchwork"
+dpkg_root --purge patchworkd patchwork-tray patchwork-client >"$work/purge.log" 2>&1 ||
+    fail "dpkg --purge: $(cat "$work/purge.log")"
+for gone in /usr/bin/patchworkd /usr/bin/patchwork /usr/bin/patchwork-tray /etc/patchwork/patchworkd.yaml \
+    /etc/systemd/system/multi-user.target.wants/patchworkd.service /var/lib/private/patchwork; do
+    [[ ! -e $root$gone && ! -L $root$gone ]] || fail "$gone is still there after purge"
+done
+[[ -f $root/etc/patchwork/users/alice/config.yaml ]] || fail "purge removed a user config the admin wrote"
 echo "ok"
