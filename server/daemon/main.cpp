@@ -164,6 +164,6 @@ int main(int argc, char *argv[])
         std::printf("patchworkd %s\n", PATCHWORK_VERSION);
         return 0;
     }
-    return fail(
-        QStringLiteral("unknown command '%1' (try: start, healthcheck, check-config, tunnel, help, version)").arg(command));
+    return fail(QStringLiteral("unknown command '%1' (try: start, healthcheck, check-config, tunnel, help, version)")
+                    .arg(command));
 }

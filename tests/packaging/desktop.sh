@@ -7,12 +7,8 @@
 set -euo pipefail
 
 build=$1
-root=$(mktemp -d)
-trap 'rm -rf "$root"' EXIT
-fail() {
-    echo "FAIL: $*" >&2
-    exit 1
-}
+source "$(dirname "$0")/../e2e/lib.sh" "$build/bin/patchworkd" # for work, fail
+root=$work/root
 
 for component in gui server; do
     DESTDIR=$root cmake --install "$build" --component "$component" --prefix /usr >/dev/null

@@ -8,12 +8,8 @@
 set -euo pipefail
 
 build=$1
-root=$(mktemp -d)
-trap 'rm -rf "$root"' EXIT
-fail() {
-    echo "FAIL: $*" >&2
-    exit 1
-}
+source "$(dirname "$0")/../e2e/lib.sh" "$build/bin/patchworkd" # for work, fail
+root=$work/root
 
 DESTDIR=$root cmake --install "$build" --component server --prefix /usr >/dev/null
 unit=$root/lib/systemd/system/patchworkd.service
