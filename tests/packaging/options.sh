@@ -3,7 +3,7 @@
 # The option documentation cannot drift from `patchworkd --help`: every option it prints must be in
 # patchworkd(1) and (except --config, which names the file) in /etc/patchwork/patchworkd.yaml, neither
 # may document an option --help does not know, and the file with every commented option switched on
-# must start the daemon (so each example value parses).
+# must start the daemon (so each example value parses). Likewise patchwork(1) and `patchwork help`.
 # Usage: options.sh PATCHWORKD SOURCE-DIR
 set -euo pipefail
 
@@ -12,9 +12,18 @@ source_dir=$2
 man="$source_dir/installer/linux/man/patchworkd.1"
 yaml="$source_dir/installer/linux/patchworkd.yaml"
 
-help_options=$("$daemon" --help | grep -oE '(^|[^a-z-])--[a-z][a-z-]*' | sed 's/^.*--//' | sort -u)
+long_options() { grep -oE '(^|[^a-z-])--[a-z][a-z-]*' | sed 's/^.*--//' | sort -u; }
+roff_options() { grep -oE '\\-\\-[a-z][a-z\\-]*' "$1" | sed 's/\\-/-/g; s/^--//' | sort -u; }
+
+client_options=$(bash "$source_dir/resources/patchwork.sh" help | long_options)
+[[ $(wc -l <<<"$client_options") -ge 10 ]] || fail "patchwork help lists too few options: $client_options"
+[[ $client_options == "$(roff_options "$source_dir/installer/linux/man/patchwork.1")" ]] ||
+    fail "patchwork(1) and patchwork help differ: $(diff <(echo "$client_options") \
+        <(roff_options "$source_dir/installer/linux/man/patchwork.1"))"
+
+help_options=$("$daemon" --help | long_options)
 [[ $(wc -l <<<"$help_options") -ge 30 ]] || fail "--help lists too few options: $help_options"
-man_options=$(grep -oE '\\-\\-[a-z][a-z\\-]*' "$man" | sed 's/\\-/-/g; s/^--//' | sort -u)
+man_options=$(roff_options "$man")
 yaml_keys=$(sed -nE 's/^#?([a-z][a-z-]*):( |$).*/\1/p' "$yaml" | sort -u)
 
 missing=$(comm -23 <(echo "$help_options") <(echo "$man_options"))
