@@ -6,8 +6,9 @@
 #include <QWidget>
 
 // Walks the keyboard focus chain of `top` (shown) and fails on the first visible control that takes Tab
-// focus (enabled or not) without an accessible name. A widget that is its parent's focus proxy (the line edit inside a
-// spin box) is named by that parent. The caller checks QTest::currentTestFailed() afterwards.
+// focus (enabled or not) without an accessible name. A widget without a name that is its parent's focus
+// proxy (the line edit inside a spin box) is named by that parent. The caller checks
+// QTest::currentTestFailed() afterwards.
 inline void verifyFocusChainNamed(QWidget *top)
 {
     QVERIFY2(top->isVisible(), "show the widget before walking its focus chain");
@@ -21,13 +22,15 @@ inline void verifyFocusChainNamed(QWidget *top)
         if (!w->isVisible() || !(w->focusPolicy() & Qt::TabFocus)) {
             continue;
         }
-        const QWidget *namedBy = w;
-        if (QWidget *parent = w->parentWidget(); parent && parent->focusProxy() == w) {
-            namedBy = parent;
+        QString name = w->accessibleName();
+        if (QWidget *parent = w->parentWidget(); name.isEmpty() && parent && parent->focusProxy() == w) {
+            name = parent->accessibleName();
         }
-        const QByteArray culprit =
-            w->metaObject()->className() + QByteArray(" \"") + w->objectName().toUtf8() + "\" has no accessible name";
-        QVERIFY2(!namedBy->accessibleName().isEmpty(), culprit.constData());
+        // Buttons and labels have no object name when a QDialogButtonBox made them: their text tells.
+        const QByteArray culprit = w->metaObject()->className() + QByteArray(" \"") + w->objectName().toUtf8()
+                                   + "\" (text \"" + w->property("text").toString().toUtf8()
+                                   + "\") has no accessible name";
+        QVERIFY2(!name.isEmpty(), culprit.constData());
         ++named;
     }
     QVERIFY2(named > 0, "no focusable control in the chain");
