@@ -151,17 +151,10 @@ constexpr FieldSpec FIELDS[] = {
 const auto WEBHOOK = "webhook"_L1;
 const auto HEADERS = "headers"_L1;
 
-bool isScalar(const QVariant &value)
+// What a line edit can show: UserConfig gives scalars as QString, lists and maps as QVariantList/Map.
+bool isText(const QVariant &value)
 {
-    switch (value.typeId()) {
-    case QMetaType::QVariantMap:
-    case QMetaType::QVariantHash:
-    case QMetaType::QVariantList:
-    case QMetaType::QStringList:
-        return false;
-    default:
-        return true;
-    }
+    return !value.isValid() || value.typeId() == QMetaType::QString;
 }
 
 // Header table cells: an accessible name for the editor, and values masked unless being edited.
@@ -372,10 +365,10 @@ void NtfyForm::setBackend(const QString &type, const QVariantMap &config)
     m_edited.clear();
     for (const Field &field : std::as_const(m_fields)) {
         const QVariant value = field.type == normalized ? config.value(field.key) : QVariant();
-        const bool scalar = isScalar(value);
-        field.edit->setText(scalar ? value.toString() : QString());
-        field.edit->setPlaceholderText(scalar ? field.placeholder
-                                              : tr("Not a text value in the file: kept until you type here"));
+        const bool text = isText(value);
+        field.edit->setText(text ? value.toString() : QString());
+        field.edit->setPlaceholderText(text ? field.placeholder
+                                            : tr("Not a text value in the file: kept until you type here"));
     }
     loadHeaders(normalized == WEBHOOK ? config.value(HEADERS) : QVariant());
     m_typeComboBox->setCurrentIndex(index);

@@ -19,20 +19,21 @@ using namespace Qt::StringLiterals;
 namespace
 {
 
+// A deploy bot (literal), a person with a hashed key, a retired token, and what anyone may read.
 const QByteArray CONFIG = "tokens:\n"
-                          "  \"reader-token\":\n"
-                          "    GET: [\"/projects/**\", \"!/projects/secret/*\", \"/_/ntfy\"]\n"
-                          "    POST: [\"/projects/*\"]\n"
-                          "    huproxy: [\"127.0.0.1:*\", \"!127.0.0.1:22\"]\n"
+                          "  deploy-bot-7f3a:\n"
+                          "    GET: [\"/builds/*\", \"!/builds/private-*\", \"/_/ntfy\"]\n"
+                          "    POST: [\"/builds/*\"]\n"
+                          "    huproxy: [\"10.0.0.*:*\", \"!10.0.0.1:22\"]\n"
+                          "  retired-2019:\n"
+                          "    expires_at: 2019-12-31T23:59:59Z\n"
+                          "    GET: [\"*\"]\n"
                           "  \"sha256:"
-                          + QCryptographicHash::hash("hashed-token", QCryptographicHash::Sha256).toHex()
+                          + QCryptographicHash::hash("carol-laptop", QCryptographicHash::Sha256).toHex()
                           + "\":\n"
-                            "    GET: [\"/hashed/*\"]\n"
-                            "  \"expired-token\":\n"
-                            "    GET: [\"*\"]\n"
-                            "    expires_at: 2000-01-01T00:00:00Z\n"
+                            "    PUT: [\"/inbox/carol\"]\n"
                             "  public:\n"
-                            "    GET: [\"/pub/*\"]\n";
+                            "    GET: [\"/status/*\"]\n";
 
 } // namespace
 
@@ -93,24 +94,25 @@ void TestAclTesterPanel::verdicts_data()
     QTest::addColumn<QString>("expected");
 
     const QString notMatching = u"Denied — 403 Access denied: token does not match patterns"_s;
-    QTest::addRow("literal allowed") << u"GET"_s << u"/projects/a/b"_s << u"reader-token"_s << u"Allowed"_s;
-    QTest::addRow("negated") << u"GET"_s << u"/projects/secret/x"_s << u"reader-token"_s << notMatching;
-    QTest::addRow("no list") << u"DELETE"_s << u"/projects/a"_s << u"reader-token"_s
+    QTest::addRow("literal allowed") << u"GET"_s << u"/builds/1234"_s << u"deploy-bot-7f3a"_s << u"Allowed"_s;
+    QTest::addRow("negated") << u"GET"_s << u"/builds/private-keys"_s << u"deploy-bot-7f3a"_s << notMatching;
+    QTest::addRow("no list") << u"DELETE"_s << u"/builds/1234"_s << u"deploy-bot-7f3a"_s
                              << u"Denied — 403 Access denied: no patterns found"_s;
-    QTest::addRow("query and ntfy") << u"GET"_s << u"/_/ntfy?message=hi"_s << u"reader-token"_s << u"Allowed"_s;
-    QTest::addRow("bearer header value") << u"GET"_s << u"/projects/a"_s << u"Bearer reader-token"_s << u"Allowed"_s;
-    QTest::addRow("hashed typed") << u"GET"_s << u"/hashed/x"_s << u"hashed-token"_s << u"Allowed"_s;
-    QTest::addRow("unknown token") << u"GET"_s << u"/pub/x"_s << u"nobody"_s
+    QTest::addRow("query and ntfy") << u"GET"_s << u"/_/ntfy?message=hi"_s << u"deploy-bot-7f3a"_s << u"Allowed"_s;
+    QTest::addRow("bearer header value") << u"GET"_s << u"/builds/1234"_s << u"Bearer deploy-bot-7f3a"_s
+                                         << u"Allowed"_s;
+    QTest::addRow("hashed typed") << u"PUT"_s << u"/inbox/carol"_s << u"carol-laptop"_s << u"Allowed"_s;
+    QTest::addRow("unknown token") << u"GET"_s << u"/status/relay"_s << u"nobody"_s
                                    << u"Denied — 401 Access denied: token not found"_s;
-    QTest::addRow("expired") << u"GET"_s << u"/x"_s << u"expired-token"_s
+    QTest::addRow("expired") << u"GET"_s << u"/anything"_s << u"retired-2019"_s
                              << u"Denied — 401 Access denied: token expired"_s;
-    QTest::addRow("public allowed") << u"GET"_s << u"/pub/x"_s << QString() << u"Allowed"_s;
+    QTest::addRow("public allowed") << u"GET"_s << u"/status/relay"_s << QString() << u"Allowed"_s;
     QTest::addRow("public denied is 401")
         << u"GET"_s << u"/other"_s << QString() << u"Denied — 401 Access denied: token does not match patterns"_s;
-    QTest::addRow("huproxy allowed") << u"huproxy"_s << u"127.0.0.1:8080"_s << u"reader-token"_s << u"Allowed"_s;
-    QTest::addRow("huproxy negated") << u"huproxy"_s << u"127.0.0.1:22"_s << u"reader-token"_s
+    QTest::addRow("huproxy allowed") << u"huproxy"_s << u"10.0.0.5:8080"_s << u"deploy-bot-7f3a"_s << u"Allowed"_s;
+    QTest::addRow("huproxy negated") << u"huproxy"_s << u"10.0.0.1:22"_s << u"deploy-bot-7f3a"_s
                                      << u"Denied — 403 Forbidden: token does not match patterns"_s;
-    QTest::addRow("huproxy no token") << u"huproxy"_s << u"127.0.0.1:8080"_s << QString()
+    QTest::addRow("huproxy no token") << u"huproxy"_s << u"10.0.0.5:8080"_s << QString()
                                       << u"Denied — 401 Unauthorized: Missing Authorization header"_s;
 }
 
@@ -156,16 +158,16 @@ void TestAclTesterPanel::literalTokenChoices()
         // Listed masked: only `public` in full.
         QVERIFY(panel.tokens->itemText(i) == u"public"_s || !panel.tokens->itemText(i).contains(listed.last()));
     }
-    QCOMPARE(listed, (QStringList{u"reader-token"_s, u"expired-token"_s, u"public"_s}));
+    QCOMPARE(listed, (QStringList{u"deploy-bot-7f3a"_s, u"retired-2019"_s, u"public"_s}));
     QVERIFY(panel.tokens->toolTip().contains(u"sha256:"_s));
     QCOMPARE(panel.token->echoMode(), QLineEdit::PasswordEchoOnEdit);
 
-    QTest::keyClicks(panel.target, u"/projects/a"_s);
+    QTest::keyClicks(panel.target, u"/builds/1234"_s);
     QCOMPARE(panel.result->text(), u"Denied — 401 Access denied: token does not match patterns"_s);
-    const int reader = panel.tokens->findData(u"reader-token"_s);
+    const int reader = panel.tokens->findData(u"deploy-bot-7f3a"_s);
     panel.tokens->setCurrentIndex(reader);
     Q_EMIT panel.tokens->activated(reader);
-    QCOMPARE(panel.token->text(), u"reader-token"_s);
+    QCOMPARE(panel.token->text(), u"deploy-bot-7f3a"_s);
     QCOMPARE(panel.result->text(), u"Allowed"_s);
 
     // Typing replaces the choice.
@@ -192,8 +194,8 @@ void TestAclTesterPanel::noConfig()
 {
     Panel panel;
     panel.widget.setConfig(m_config);
-    QTest::keyClicks(panel.target, u"/projects/a"_s);
-    QTest::keyClicks(panel.token, u"reader-token"_s);
+    QTest::keyClicks(panel.target, u"/builds/1234"_s);
+    QTest::keyClicks(panel.token, u"deploy-bot-7f3a"_s);
     QCOMPARE(panel.result->text(), u"Allowed"_s);
 
     panel.widget.setConfig(nullptr);
