@@ -185,6 +185,11 @@ void TestNtfyForm::secretFields()
     for (const auto name : {"matrixUserLineEdit"_L1, "ntfyUrlLineEdit"_L1, "channelPathLineEdit"_L1}) {
         QCOMPARE(form.findChild<QLineEdit *>(name)->echoMode(), QLineEdit::Normal);
     }
+    // Typing into a masked secret replaces it instead of appending to it.
+    form.setBackend(u"gotify"_s, {{u"url"_s, u"https://gotify.example.org"_s}, {u"token"_s, u"old-secret"_s}});
+    QTest::keyClicks(form.findChild<QLineEdit *>(u"gotifyTokenLineEdit"_s), u"new"_s);
+    QCOMPARE(form.config().value(u"token"_s), QVariant(u"new"_s));
+
     auto *table = form.findChild<QTableWidget *>(u"webhookHeadersTableWidget"_s);
     auto *values = qobject_cast<QStyledItemDelegate *>(table->itemDelegateForColumn(1));
     QVERIFY(values);
