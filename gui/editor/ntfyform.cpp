@@ -196,10 +196,6 @@ NtfyForm::NtfyForm(QWidget *parent)
     : QWidget(parent)
     , m_typeComboBox(new QComboBox(this))
     , m_pages(new QStackedWidget(this))
-    , m_headersTable(new QTableWidget(0, 2, this))
-    , m_addHeaderButton(new QPushButton(tr("A&dd header"), this))
-    , m_removeHeaderButton(new QPushButton(tr("Re&move header"), this))
-    , m_problemLabel(new QLabel(this))
 {
     setObjectName(u"ntfyForm"_s);
     m_typeComboBox->setObjectName(u"ntfyTypeComboBox"_s);
@@ -215,6 +211,7 @@ NtfyForm::NtfyForm(QWidget *parent)
                                    m_pages);
     unknownPage->setWordWrap(true);
     m_pages->addWidget(unknownPage);
+    m_problemLabel = new QLabel(this);
     m_problemLabel->setObjectName(u"ntfyProblemLabel"_s);
     m_problemLabel->setStyleSheet(u"color: #b00020;"_s);
     m_problemLabel->setWordWrap(true);
@@ -283,8 +280,8 @@ QWidget *NtfyForm::createPage(const QString &type)
 
 QWidget *NtfyForm::createWebhookHeaders()
 {
-    auto *box = new QWidget(this);
-    m_headersTable->setParent(box);
+    auto *box = new QWidget(m_pages);
+    m_headersTable = new QTableWidget(0, 2, box);
     m_headersTable->setObjectName(u"webhookHeadersTableWidget"_s);
     m_headersTable->setAccessibleName(tr("Webhook headers"));
     m_headersTable->setToolTip(tr("Extra request headers; values are secrets, shown only while you edit them"));
@@ -297,10 +294,10 @@ QWidget *NtfyForm::createWebhookHeaders()
     m_headersTable->setTabKeyNavigation(false);
     m_headersTable->setItemDelegateForColumn(0, new HeaderDelegate(false, m_headersTable));
     m_headersTable->setItemDelegateForColumn(1, new HeaderDelegate(true, m_headersTable));
-    m_addHeaderButton->setParent(box);
+    m_addHeaderButton = new QPushButton(tr("A&dd header"), box);
     m_addHeaderButton->setObjectName(u"addHeaderPushButton"_s);
     m_addHeaderButton->setAccessibleName(tr("Add header"));
-    m_removeHeaderButton->setParent(box);
+    m_removeHeaderButton = new QPushButton(tr("Re&move header"), box);
     m_removeHeaderButton->setObjectName(u"removeHeaderPushButton"_s);
     m_removeHeaderButton->setAccessibleName(tr("Remove header"));
 

@@ -2,8 +2,11 @@
 #pragma once
 
 #include <QSet>
+#include <QStringList>
 #include <QTest>
 #include <QWidget>
+
+// Focus chain checks for widget tests.
 
 // Walks the keyboard focus chain of `top` (shown) and fails on the first visible control that takes Tab
 // focus (enabled or not) without an accessible name. A widget without a name that is its parent's focus
@@ -34,4 +37,18 @@ inline void verifyFocusChainNamed(QWidget *top)
         ++named;
     }
     QVERIFY2(named > 0, "no focusable control in the chain");
+}
+
+// The object names of the visible controls that take Tab focus, in focus chain order from `top`.
+inline QStringList focusChainOrder(QWidget *top)
+{
+    QStringList order;
+    QSet<QWidget *> seen;
+    for (QWidget *w = top->nextInFocusChain(); w && w != top && !seen.contains(w); w = w->nextInFocusChain()) {
+        seen.insert(w);
+        if (top->isAncestorOf(w) && w->isVisible() && (w->focusPolicy() & Qt::TabFocus)) {
+            order.append(w->objectName());
+        }
+    }
+    return order;
 }

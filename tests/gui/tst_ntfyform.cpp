@@ -32,6 +32,7 @@ private Q_SLOTS:
     void nonTextValueKeptUntilEdited();
     void focusChainNamed_data();
     void focusChainNamed();
+    void tabOrderFollowsLayout();
 };
 
 namespace
@@ -313,6 +314,20 @@ void TestNtfyForm::focusChainNamed()
     form.show();
     QVERIFY(QTest::qWaitForWindowExposed(&form));
     verifyFocusChainNamed(&form);
+}
+
+void TestNtfyForm::tabOrderFollowsLayout()
+{
+    NtfyForm form;
+    form.setBackend(u"webhook"_s, {});
+    form.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&form));
+    QCOMPARE(focusChainOrder(&form),
+             (QStringList{u"ntfyTypeComboBox"_s,
+                          u"webhookUrlLineEdit"_s,
+                          u"webhookHeadersTableWidget"_s,
+                          u"addHeaderPushButton"_s,
+                          u"removeHeaderPushButton"_s}));
 }
 
 QTEST_MAIN(TestNtfyForm)
