@@ -7,6 +7,7 @@
 #include <QDBusConnection>
 #include <QDir>
 #include <QFileInfo>
+#include <QLocale>
 #include <QMenu>
 #include <QMessageBox>
 #include <QSettings>
@@ -23,6 +24,7 @@
 #include "gui/subscriptiondialog.h"
 #include "gui/subscriptionmanager.h"
 #include "gui/tokenstore.h"
+#include "gui/translationloader.h"
 #include "gui/traycontroller.h"
 #include "util/clock.h"
 
@@ -65,7 +67,12 @@ bool TrayApplication::parseArguments(const QStringList &arguments, Options *opti
                                            tr("Users directory of the local relay (default: the saved setting, "
                                               "users/ in the app's data directory)."),
                                            tr("dir"));
-    parser.addOptions({noTray, multi, relay, relayHost, relayPort, relayUsersDir});
+    const QCommandLineOption language(
+        QStringLiteral("lang"),
+        tr("Language of the user interface for this run: system, %1 (default: the saved setting).")
+            .arg(TranslationLoader::availableLanguages().join(QStringLiteral(", "))),
+        tr("language"));
+    parser.addOptions({noTray, multi, relay, relayHost, relayPort, relayUsersDir, language});
     if (!parser.parse(arguments)) {
         *errorMessage = parser.errorText();
         return false;
@@ -100,11 +107,27 @@ bool TrayApplication::parseArguments(const QStringList &arguments, Options *opti
         }
     }
     options->relayUsersDir = parser.value(relayUsersDir);
+    options->language = parser.value(language);
+    if (!options->language.isEmpty() && options->language != u"system"
+        && !TranslationLoader::availableLanguages().contains(options->language)) {
+        *errorMessage = tr("--lang: no translation for %1 (available: system, %2)")
+                            .arg(options->language, TranslationLoader::availableLanguages().join(QStringLiteral(", ")));
+        return false;
+    }
     return true;
 }
 
 bool TrayApplication::start(const Options &options, QString *errorMessage)
 {
+    // Translations first: every window, menu and message below is created in the chosen language.
+    m_settings = std::make_unique<QSettings>();
+    m_translations = std::make_unique<TranslationLoader>();
+    const QString choice =
+        options.language.isEmpty() ? m_settings->value(TranslationLoader::settingsKey()).toString() : options.language;
+    const QString language = TranslationLoader::chooseLanguage(choice, QLocale::system().uiLanguages());
+    // A language the user chose sets the date and number formats too; the system's language keeps the
+    // system's regional formats (de_AT stays de_AT).
+    m_translations->install(language, language == choice);
     if (options.singleInstance) {
         m_instance = std::make_unique<SingleInstance>();
         if (!m_instance->claim()) {
@@ -117,7 +140,6 @@ bool TrayApplication::start(const Options &options, QString *errorMessage)
         *errorMessage = tr("Cannot create the data directory %1.").arg(dataDir);
         return false;
     }
-    m_settings = std::make_unique<QSettings>();
     m_clock = std::make_unique<SystemClock>();
     m_history = new HistoryStore(this);
     // Bounds from the settings file (history/maxCount, history/maxAgeDays; the Settings dialog will edit them).

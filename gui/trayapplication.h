@@ -26,6 +26,7 @@ class RelayPanel;
 class SingleInstance;
 class SubscriptionManager;
 class TokenStore;
+class TranslationLoader;
 class TrayController;
 
 // The tray app assembled: parses the command line, claims the single instance, opens the history in the
@@ -46,6 +47,8 @@ public:
         QHostAddress relayHost;
         int relayPort = -1;
         QString relayUsersDir;
+        // --lang: "system" or a language code; empty = the saved choice (TranslationLoader::settingsKey()).
+        QString language;
     };
 
     explicit TrayApplication(QObject *parent = nullptr);
@@ -54,8 +57,8 @@ public:
     // Parses `arguments` (argv); false with `errorMessage` on a bad option. --help and --version exit.
     static bool parseArguments(const QStringList &arguments, Options *options, QString *errorMessage);
 
-    // Builds everything. Returns false when another instance runs (it was raised; exit 0) or on a fatal
-    // error (then `errorMessage` is set; exit 1).
+    // Builds everything (after installing the translations). Returns false when another instance runs (it was raised;
+    // exit 0) or on a fatal error (then `errorMessage` is set; exit 1).
     bool start(const Options &options, QString *errorMessage);
 
     TrayController *tray() const;
@@ -77,6 +80,7 @@ private:
     void showRelayPanel();
 
     std::unique_ptr<QSettings> m_settings;
+    std::unique_ptr<TranslationLoader> m_translations;
     std::unique_ptr<Clock> m_clock;
     std::unique_ptr<SingleInstance> m_instance;
     std::unique_ptr<QMenu> m_relayMenu;

@@ -40,6 +40,7 @@ TrayController::TrayController(HistoryStore *history,
     m_menu->addSeparator();
     m_quitAction = m_menu->addAction(tr("&Quit"), this, &TrayController::quitRequested);
     m_quitAction->setObjectName(QStringLiteral("quitAction"));
+    m_quitAction->setShortcut(QKeySequence::Quit);
 
     connect(history, &HistoryStore::unreadCountChanged, this, &TrayController::updateState);
     connect(notifier, &DesktopNotifier::historyRequested, this, &TrayController::showHistory);
