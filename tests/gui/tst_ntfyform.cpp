@@ -211,6 +211,15 @@ void TestNtfyForm::webhookHeaders()
     QCOMPARE(table->item(0, 0)->text(), u"X-Api-Key"_s);
     QCOMPARE(table->item(0, 1)->text(), u"k"_s);
 
+    // The value's editor is masked and named.
+    std::unique_ptr<QWidget> editor(table->itemDelegateForColumn(1)->createEditor(
+        table->viewport(), QStyleOptionViewItem(), table->model()->index(0, 1)));
+    auto *valueEditor = qobject_cast<QLineEdit *>(editor.get());
+    QVERIFY(valueEditor);
+    QCOMPARE(valueEditor->accessibleName(), u"Header value"_s);
+    QCOMPARE(valueEditor->echoMode(), QLineEdit::PasswordEchoOnEdit);
+    editor.reset();
+
     QSignalSpy edited(&form, &NtfyForm::edited);
     form.findChild<QPushButton *>(u"addHeaderPushButton"_s)->click();
     QCOMPARE(table->rowCount(), 2);
