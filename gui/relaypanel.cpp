@@ -106,10 +106,7 @@ RelayPanel::RelayPanel(RelayController *relay, QWidget *parent)
     setTabOrder(m_startStopButton, m_urlListWidget);
     setTabOrder(m_urlListWidget, m_copyButton);
 
-    const RelayController::Settings s = relay->settings();
-    m_lanCheckBox->setChecked(s.lan);
-    m_portSpinBox->setValue(s.port);
-    m_usersDirLineEdit->setText(s.usersDir);
+    loadForm();
 
     connect(m_startStopButton, &QPushButton::clicked, this, &RelayPanel::toggleRunning);
     connect(m_copyButton, &QPushButton::clicked, this, &RelayPanel::copyCurrentUrl);
@@ -126,10 +123,19 @@ RelayPanel::RelayPanel(RelayController *relay, QWidget *parent)
             close();
         }
     });
+    connect(relay, &RelayController::settingsChanged, this, &RelayPanel::loadForm);
     connect(relay, &RelayController::stateChanged, this, &RelayPanel::updateState);
     connect(relay, &RelayController::errorOccurred, this, &RelayPanel::updateState);
     connect(relay, &RelayController::countsChanged, this, &RelayPanel::updateCounts);
     updateState();
+}
+
+void RelayPanel::loadForm()
+{
+    const RelayController::Settings s = m_relay->settings();
+    m_lanCheckBox->setChecked(s.lan);
+    m_portSpinBox->setValue(s.port);
+    m_usersDirLineEdit->setText(s.usersDir);
 }
 
 void RelayPanel::applySettings()

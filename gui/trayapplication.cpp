@@ -20,6 +20,8 @@
 #include "gui/notificationdispatcher.h"
 #include "gui/relaycontroller.h"
 #include "gui/relaypanel.h"
+#include "gui/settings/settingsdialog.h"
+#include "gui/settings/traysettings.h"
 #include "gui/singleinstance.h"
 #include "gui/subscriptiondialog.h"
 #include "gui/subscriptionmanager.h"
@@ -39,6 +41,7 @@ TrayApplication::TrayApplication(QObject *parent)
 TrayApplication::~TrayApplication()
 {
     // The windows and menus refer to the controllers, and the relay to the clock: tear down in that order.
+    delete m_settingsDialog;
     m_relayPanelWindow.reset();
     delete m_tray;
     m_relayMenu.reset();
@@ -142,22 +145,21 @@ bool TrayApplication::start(const Options &options, QString *errorMessage)
     }
     m_clock = std::make_unique<SystemClock>();
     m_history = new HistoryStore(this);
-    // Bounds from the settings file (history/maxCount, history/maxAgeDays; the Settings dialog will edit them).
-    m_history->setBounds(
-        m_settings->value(QStringLiteral("history/maxCount"), HistoryStore::DefaultMaxCount).toInt(),
-        m_settings->value(QStringLiteral("history/maxAgeDays"), HistoryStore::DefaultMaxAgeDays).toInt());
+    m_notifier = new DesktopNotifier(QDBusConnection::sessionBus(), systemUrlOpener(), this);
+    m_notifier->setAppIcon(QStringLiteral("patchwork-tray"));
+    m_dispatcher = new NotificationDispatcher(m_history, m_notifier, this);
+    // History bounds (before the history opens and prunes), storm limit and do-not-disturb from the settings.
+    const TraySettings saved = TraySettings::load(*m_settings);
+    saved.apply({m_history, m_notifier, m_dispatcher, nullptr}, saved);
+    connect(m_dispatcher, &NotificationDispatcher::doNotDisturbChanged, this, [this](bool on) {
+        TraySettings::saveDoNotDisturb(*m_settings, on);
+    });
     if (!m_history->open(QDir(dataDir).filePath(QStringLiteral("history.sqlite")), errorMessage)) {
         return false;
     }
-    m_notifier = new DesktopNotifier(QDBusConnection::sessionBus(), systemUrlOpener(), this);
-    m_notifier->setAppIcon(QStringLiteral("patchwork-tray"));
-    // Pop-ups per subscription per 10 s; only the settings file sets it (the benchmark raises it).
-    m_notifier->setStormLimit(
-        m_settings->value(QStringLiteral("notifications/stormLimit"), DesktopNotifier::DefaultStormLimit).toInt(),
-        DesktopNotifier::DefaultStormWindowMs);
-    m_dispatcher = new NotificationDispatcher(m_history, m_notifier, this);
     m_tray = new TrayController(m_history, m_notifier, m_dispatcher, systemUrlOpener(), options.useTray, this);
     connect(m_tray, &TrayController::quitRequested, qApp, &QCoreApplication::quit);
+    connect(m_tray, &TrayController::settingsRequested, this, &TrayApplication::showSettings);
     if (m_instance) {
         connect(m_instance.get(), &SingleInstance::raiseRequested, m_tray, &TrayController::raise);
     }
@@ -208,7 +210,11 @@ bool TrayApplication::start(const Options &options, QString *errorMessage)
         *errorMessage = m_relay->errorString();
         return false;
     }
-    if (options.startRelay) {
+    // The setting, unlike --relay, never keeps the tray from starting: a failure is shown as any relay error.
+    if (!options.startRelay && saved.relayStartAtLaunch) {
+        m_relay->start();
+    }
+    if (m_relay->isRunning()) {
         qCInfo(lcGui).noquote() << "local relay listening on" << m_relay->localUrl().toString();
     }
     return true;
@@ -308,6 +314,23 @@ void TrayApplication::editSubscriptions()
         }
     });
     dialog->show();
+}
+
+void TrayApplication::showSettings()
+{
+    if (!m_settingsDialog) {
+        m_settingsDialog =
+            new SettingsDialog(m_settings.get(), {m_history, m_notifier, m_dispatcher, m_relay}, Autostart());
+        m_settingsDialog->setAttribute(Qt::WA_DeleteOnClose);
+    }
+    m_settingsDialog->show();
+    m_settingsDialog->raise();
+    m_settingsDialog->activateWindow();
+}
+
+SettingsDialog *TrayApplication::settingsDialog() const
+{
+    return m_settingsDialog;
 }
 
 SubscriptionManager *TrayApplication::subscriptions() const

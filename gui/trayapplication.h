@@ -5,6 +5,7 @@
 
 #include <QHostAddress>
 #include <QObject>
+#include <QPointer>
 #include <QStringList>
 
 class QMenu;
@@ -23,6 +24,7 @@ class HistoryStore;
 class NotificationDispatcher;
 class RelayController;
 class RelayPanel;
+class SettingsDialog;
 class SingleInstance;
 class SubscriptionManager;
 class TokenStore;
@@ -71,6 +73,9 @@ public:
     QMenu *subscriptionsMenu() const;
     // Opens the subscription editor; saves tokens and the list when accepted.
     void editSubscriptions();
+    // Opens the Settings dialog (or raises the open one).
+    void showSettings();
+    SettingsDialog *settingsDialog() const;
 
 private:
     void buildSubscriptionsMenu();
@@ -86,6 +91,7 @@ private:
     std::unique_ptr<QMenu> m_relayMenu;
     std::unique_ptr<RelayPanel> m_relayPanelWindow;
     std::unique_ptr<QMenu> m_subscriptionsMenu;
+    QPointer<SettingsDialog> m_settingsDialog;
     RelayController *m_relay = nullptr;
     TokenStore *m_tokens = nullptr;
     SubscriptionManager *m_subscriptions = nullptr;

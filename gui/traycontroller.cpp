@@ -37,6 +37,9 @@ TrayController::TrayController(HistoryStore *history,
     m_doNotDisturbAction->setChecked(dispatcher->doNotDisturb());
     connect(m_doNotDisturbAction, &QAction::toggled, dispatcher, &NotificationDispatcher::setDoNotDisturb);
     connect(dispatcher, &NotificationDispatcher::doNotDisturbChanged, m_doNotDisturbAction, &QAction::setChecked);
+    m_settingsAction = m_menu->addAction(tr("&Settings…"), this, &TrayController::settingsRequested);
+    m_settingsAction->setObjectName(QStringLiteral("settingsAction"));
+    m_settingsAction->setShortcut(QKeySequence::Preferences);
     m_menu->addSeparator();
     m_quitAction = m_menu->addAction(tr("&Quit"), this, &TrayController::quitRequested);
     m_quitAction->setObjectName(QStringLiteral("quitAction"));
@@ -127,6 +130,11 @@ QAction *TrayController::historyAction() const
 QAction *TrayController::doNotDisturbAction() const
 {
     return m_doNotDisturbAction;
+}
+
+QAction *TrayController::settingsAction() const
+{
+    return m_settingsAction;
 }
 
 QAction *TrayController::quitAction() const

@@ -10,6 +10,7 @@
 #include <QPainter>
 #include <QSettings>
 #include <QStandardPaths>
+#include <QTabWidget>
 #include <QTemporaryDir>
 #include <QTimer>
 
@@ -18,6 +19,7 @@
 #include "gui/mainwindow.h"
 #include "gui/relaycontroller.h"
 #include "gui/relaypanel.h"
+#include "gui/settings/settingsdialog.h"
 #include "gui/subscriptionconfig.h"
 #include "gui/subscriptiondialog.h"
 #include "gui/subscriptionmanager.h"
@@ -183,6 +185,13 @@ int main(int argc, char *argv[])
         mainWindow->show();
         QApplication::processEvents();
         status |= save(mainWindow, out + u"/main-window.png"_s) ? 0 : 1;
+        mainWindow->hide();
+
+        tray.showSettings(); // the running relay shows its note on the Local relay page
+        QWidget *settings = tray.settingsDialog();
+        settings->findChild<QTabWidget *>()->setCurrentIndex(1);
+        QApplication::processEvents();
+        status |= save(settings, out + u"/settings.png"_s) ? 0 : 1;
         app.exit(status);
     });
     return QApplication::exec();
