@@ -195,6 +195,25 @@
     </message>
 </context>
 <context>
+    <name>Patchwork::Gui::Autostart</name>
+    <message>
+        <source>Cannot remove %1: %2</source>
+        <translation>%1 kann nicht entfernt werden: %2</translation>
+    </message>
+    <message>
+        <source>Cannot create the folder %1.</source>
+        <translation>Der Ordner %1 kann nicht angelegt werden.</translation>
+    </message>
+    <message>
+        <source>Cannot write %1: %2</source>
+        <translation>%1 kann nicht geschrieben werden: %2</translation>
+    </message>
+    <message>
+        <source>A local relay for your LAN, and desktop notifications from your scripts</source>
+        <translation>Ein lokales Relay für Ihr LAN und Desktop-Benachrichtigungen aus Ihren Skripten</translation>
+    </message>
+</context>
+<context>
     <name>Patchwork::Gui::DesktopNotifier</name>
     <message>
         <source>Show history</source>
@@ -688,6 +707,165 @@
     </message>
 </context>
 <context>
+    <name>Patchwork::Gui::SettingsDialog</name>
+    <message>
+        <source>&amp;Start Patchwork when I log in</source>
+        <translation>Patchwork beim Anmelden &amp;starten</translation>
+    </message>
+    <message>
+        <source>Reachable from other devices on the &amp;LAN (all interfaces)</source>
+        <translation>Von anderen Geräten im &amp;LAN erreichbar (alle Schnittstellen)</translation>
+    </message>
+    <message>
+        <source>Start the local relay &amp;when Patchwork starts</source>
+        <translation>Lokales Relay beim Start von Patch&amp;work starten</translation>
+    </message>
+    <message>
+        <source>&amp;Do not disturb: messages go to the history only</source>
+        <translation>&amp;Nicht stören: Nachrichten kommen nur in den Verlauf</translation>
+    </message>
+    <message>
+        <source>Settings — Patchwork</source>
+        <translation>Einstellungen — Patchwork</translation>
+    </message>
+    <message>
+        <source>Settings pages</source>
+        <translation>Einstellungsseiten</translation>
+    </message>
+    <message>
+        <source>Start Patchwork when I log in</source>
+        <translation>Patchwork beim Anmelden starten</translation>
+    </message>
+    <message>
+        <source>Language</source>
+        <translation>Sprache</translation>
+    </message>
+    <message>
+        <source>System default</source>
+        <translation>Systemsprache</translation>
+    </message>
+    <message>
+        <source>&amp;Language:</source>
+        <translation>Sprach&amp;e:</translation>
+    </message>
+    <message>
+        <source>Applies after restart.</source>
+        <translation>Wird nach einem Neustart wirksam.</translation>
+    </message>
+    <message>
+        <source>Reachable from other devices on the LAN</source>
+        <translation>Von anderen Geräten im LAN erreichbar</translation>
+    </message>
+    <message>
+        <source>Port</source>
+        <translation>Port</translation>
+    </message>
+    <message>
+        <source>any free port</source>
+        <translation>beliebiger freier Port</translation>
+    </message>
+    <message>
+        <source>Users directory</source>
+        <translation>Benutzerverzeichnis</translation>
+    </message>
+    <message>
+        <source>Default: in the app&apos;s data directory</source>
+        <translation>Standard: Datenverzeichnis der App</translation>
+    </message>
+    <message>
+        <source>&amp;Browse…</source>
+        <translation>&amp;Durchsuchen…</translation>
+    </message>
+    <message>
+        <source>Choose the users directory</source>
+        <translation>Benutzerverzeichnis auswählen</translation>
+    </message>
+    <message>
+        <source>Start the local relay when Patchwork starts</source>
+        <translation>Lokales Relay beim Start von Patchwork starten</translation>
+    </message>
+    <message>
+        <source>&amp;Port:</source>
+        <translation>&amp;Port:</translation>
+    </message>
+    <message>
+        <source>&amp;Users directory:</source>
+        <translation>&amp;Benutzerverzeichnis:</translation>
+    </message>
+    <message>
+        <source>Maximum number of messages</source>
+        <translation>Höchstzahl an Nachrichten</translation>
+    </message>
+    <message>
+        <source>Unlimited</source>
+        <translation>Unbegrenzt</translation>
+    </message>
+    <message>
+        <source>Delete messages older than this many days</source>
+        <translation>Nachrichten nach so vielen Tagen löschen</translation>
+    </message>
+    <message>
+        <source>Never</source>
+        <translation>Nie</translation>
+    </message>
+    <message>
+        <source>Maximum &amp;number of messages:</source>
+        <translation>&amp;Höchstzahl an Nachrichten:</translation>
+    </message>
+    <message>
+        <source>Delete messages &amp;older than (days):</source>
+        <translation>Nachrichten löschen nach (&amp;Tagen):</translation>
+    </message>
+    <message>
+        <source>Pop-ups per subscription per 10 seconds</source>
+        <translation>Pop-ups je Abonnement pro 10 Sekunden</translation>
+    </message>
+    <message>
+        <source>Do not disturb</source>
+        <translation>Nicht stören</translation>
+    </message>
+    <message>
+        <source>&amp;Pop-ups per subscription per 10 seconds:</source>
+        <translation>P&amp;op-ups je Abonnement pro 10 Sekunden:</translation>
+    </message>
+    <message>
+        <source>More are summed up in one notification; the history keeps every message.</source>
+        <translation>Weitere werden in einer Benachrichtigung zusammengefasst; der Verlauf behält jede Nachricht.</translation>
+    </message>
+    <message>
+        <source>&amp;General</source>
+        <translation>&amp;Allgemein</translation>
+    </message>
+    <message>
+        <source>Local &amp;relay</source>
+        <translation>Lokales &amp;Relay</translation>
+    </message>
+    <message>
+        <source>&amp;History</source>
+        <translation>&amp;Verlauf</translation>
+    </message>
+    <message>
+        <source>&amp;Notifications</source>
+        <translation>Benachrichtig&amp;ungen</translation>
+    </message>
+    <message>
+        <source>Cannot write the settings file %1.</source>
+        <translation>Die Einstellungsdatei %1 kann nicht geschrieben werden.</translation>
+    </message>
+    <message>
+        <source>Port: enter a number from 0 (any free port) to 65535.</source>
+        <translation>Port: Geben Sie eine Zahl von 0 (beliebiger freier Port) bis 65535 ein.</translation>
+    </message>
+    <message>
+        <source>Users directory: %1</source>
+        <translation>Benutzerverzeichnis: %1</translation>
+    </message>
+    <message>
+        <source>The local relay is running: changes to it apply when it is next started.</source>
+        <translation>Das lokale Relay läuft: Änderungen daran gelten ab seinem nächsten Start.</translation>
+    </message>
+</context>
+<context>
     <name>Patchwork::Gui::SubscriptionConfig</name>
     <message>
         <source>The name is empty.</source>
@@ -1039,6 +1217,25 @@ Möchten Sie das Token stattdessen in einer Datei speichern, die nur Sie lesen k
     <message>
         <source>Patchwork</source>
         <translation>Patchwork</translation>
+    </message>
+    <message>
+        <source>&amp;Settings…</source>
+        <translation>&amp;Einstellungen…</translation>
+    </message>
+</context>
+<context>
+    <name>Patchwork::Gui::TraySettings</name>
+    <message>
+        <source>Enter an absolute path.</source>
+        <translation>Geben Sie einen absoluten Pfad ein.</translation>
+    </message>
+    <message>
+        <source>%1 is not a folder.</source>
+        <translation>%1 ist kein Ordner.</translation>
+    </message>
+    <message>
+        <source>%1 is not writable.</source>
+        <translation>%1 ist nicht beschreibbar.</translation>
     </message>
 </context>
 <context>
