@@ -104,6 +104,97 @@
     </message>
 </context>
 <context>
+    <name>Patchwork::Gui::AclTesterPanel</name>
+    <message>
+        <source>Method</source>
+        <translation>Methode</translation>
+    </message>
+    <message>
+        <source>huproxy (tunnel)</source>
+        <translation>huproxy (Tunnel)</translation>
+    </message>
+    <message>
+        <source>Token to test</source>
+        <translation>Zu prüfendes Token</translation>
+    </message>
+    <message>
+        <source>None (the token named public)</source>
+        <translation>Keines (das Token namens public)</translation>
+    </message>
+    <message>
+        <source>The token a client presents; empty tests a request without a token. A token stored as a sha256: key can only be tested by typing the token itself.</source>
+        <translation>Das Token, das ein Client vorlegt; leer prüft eine Anfrage ohne Token. Ein als sha256:-Schlüssel gespeichertes Token lässt sich nur prüfen, indem Sie das Token selbst eingeben.</translation>
+    </message>
+    <message>
+        <source>Literal token of the config</source>
+        <translation>Klartext-Token der Konfiguration</translation>
+    </message>
+    <message>
+        <source>Picks one of the config&apos;s literal tokens. Tokens stored as sha256: keys are not listed: the config does not hold them, so type the token itself to test it.</source>
+        <translation>Wählt eines der Klartext-Tokens der Konfiguration. Als sha256:-Schlüssel gespeicherte Tokens werden nicht aufgeführt, da die Konfiguration sie nicht enthält: Geben Sie das Token selbst ein, um es zu prüfen.</translation>
+    </message>
+    <message>
+        <source>Result</source>
+        <translation>Ergebnis</translation>
+    </message>
+    <message>
+        <source>&amp;Method:</source>
+        <translation>&amp;Methode:</translation>
+    </message>
+    <message>
+        <source>T&amp;oken:</source>
+        <translation>T&amp;oken:</translation>
+    </message>
+    <message>
+        <source>Result:</source>
+        <translation>Ergebnis:</translation>
+    </message>
+    <message>
+        <source>Pick a literal token…</source>
+        <translation>Klartext-Token wählen…</translation>
+    </message>
+    <message>
+        <source>&amp;Host:port:</source>
+        <translation>&amp;Host:Port:</translation>
+    </message>
+    <message>
+        <source>&amp;Path:</source>
+        <translation>&amp;Pfad:</translation>
+    </message>
+    <message>
+        <source>Tunnel target host and port</source>
+        <translation>Host und Port des Tunnelziels</translation>
+    </message>
+    <message>
+        <source>Path in the namespace</source>
+        <translation>Pfad im Namensraum</translation>
+    </message>
+    <message>
+        <source>The host and port the tunnel would connect to</source>
+        <translation>Host und Port, mit denen sich der Tunnel verbinden würde</translation>
+    </message>
+    <message>
+        <source>A path inside /u/&lt;user&gt;/ with an optional query, e.g. /_/ntfy</source>
+        <translation>Ein Pfad innerhalb von /u/&lt;Benutzer&gt;/ mit optionaler Query, z. B. /_/ntfy</translation>
+    </message>
+    <message>
+        <source>The config has problems; fix them to test access.</source>
+        <translation>Die Konfiguration hat Fehler; beheben Sie sie, um den Zugriff zu prüfen.</translation>
+    </message>
+    <message>
+        <source>Enter a target to test.</source>
+        <translation>Geben Sie ein Ziel zum Prüfen ein.</translation>
+    </message>
+    <message>
+        <source>Allowed</source>
+        <translation>Erlaubt</translation>
+    </message>
+    <message>
+        <source>Denied — %1 %2</source>
+        <translation>Abgelehnt — %1 %2</translation>
+    </message>
+</context>
+<context>
     <name>Patchwork::Gui::Autostart</name>
     <message>
         <source>Cannot remove %1: %2</source>
@@ -257,6 +348,264 @@
     <message>
         <source>Binary message, size: %1 B</source>
         <translation>Binäre Nachricht, Größe: %1 B</translation>
+    </message>
+</context>
+<context>
+    <name>Patchwork::Gui::NewTokenDialog</name>
+    <message>
+        <source>&amp;Copy</source>
+        <translation>&amp;Kopieren</translation>
+    </message>
+    <message>
+        <source>&amp;Store the token itself (literal) instead of its SHA-256 hash</source>
+        <translation>Das Token &amp;selbst (im Klartext) statt seines SHA-256-Hashes speichern</translation>
+    </message>
+    <message>
+        <source>New token — Patchwork</source>
+        <translation>Neues Token — Patchwork</translation>
+    </message>
+    <message>
+        <source>Copy the token now and give it to whoever will use it. It will not be shown again: the config only keeps what is needed to recognise it.</source>
+        <translation>Kopieren Sie das Token jetzt und geben Sie es an die Person oder den Dienst weiter, die es nutzen sollen. Es wird nicht noch einmal angezeigt: Die Konfiguration behält nur, was nötig ist, um es wiederzuerkennen.</translation>
+    </message>
+    <message>
+        <source>New token</source>
+        <translation>Neues Token</translation>
+    </message>
+    <message>
+        <source>Copy the token</source>
+        <translation>Token kopieren</translation>
+    </message>
+    <message>
+        <source>Copy the token to the clipboard</source>
+        <translation>Das Token in die Zwischenablage kopieren</translation>
+    </message>
+    <message>
+        <source>Store the token literally</source>
+        <translation>Token im Klartext speichern</translation>
+    </message>
+    <message>
+        <source>A literal token can be read by anyone who can read the config file; a SHA-256 key cannot be turned back into the token</source>
+        <translation>Ein Klartext-Token kann jeder lesen, der die Konfigurationsdatei lesen kann; aus einem SHA-256-Schlüssel lässt sich das Token nicht zurückgewinnen</translation>
+    </message>
+    <message>
+        <source>Add the token</source>
+        <translation>Token hinzufügen</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Abbrechen</translation>
+    </message>
+    <message>
+        <source>&amp;Token:</source>
+        <translation>&amp;Token:</translation>
+    </message>
+    <message>
+        <source>&amp;Copied</source>
+        <translation>&amp;Kopiert</translation>
+    </message>
+    <message>
+        <source>The config will hold the token itself.</source>
+        <translation>Die Konfiguration wird das Token selbst enthalten.</translation>
+    </message>
+    <message>
+        <source>The config will hold its hash: %1</source>
+        <translation>Die Konfiguration wird seinen Hash enthalten: %1</translation>
+    </message>
+</context>
+<context>
+    <name>Patchwork::Gui::NtfyForm</name>
+    <message>
+        <source>None</source>
+        <translation>Keiner</translation>
+    </message>
+    <message>
+        <source>Matrix</source>
+        <translation>Matrix</translation>
+    </message>
+    <message>
+        <source>ntfy</source>
+        <translation>ntfy</translation>
+    </message>
+    <message>
+        <source>Gotify</source>
+        <translation>Gotify</translation>
+    </message>
+    <message>
+        <source>Webhook</source>
+        <translation>Webhook</translation>
+    </message>
+    <message>
+        <source>Channel (desktop notifications)</source>
+        <translation>Kanal (Desktop-Benachrichtigungen)</translation>
+    </message>
+    <message>
+        <source>&amp;User:</source>
+        <translation>Ben&amp;utzer:</translation>
+    </message>
+    <message>
+        <source>Matrix user</source>
+        <translation>Matrix-Benutzer</translation>
+    </message>
+    <message>
+        <source>&amp;Access token:</source>
+        <translation>&amp;Zugriffstoken:</translation>
+    </message>
+    <message>
+        <source>Matrix access token</source>
+        <translation>Matrix-Zugriffstoken</translation>
+    </message>
+    <message>
+        <source>&amp;Endpoint:</source>
+        <translation>&amp;Endpunkt:</translation>
+    </message>
+    <message>
+        <source>Matrix endpoint</source>
+        <translation>Matrix-Endpunkt</translation>
+    </message>
+    <message>
+        <source>Optional: https:// and the server part of the user id</source>
+        <translation>Optional: https:// und der Serverteil der Benutzer-ID</translation>
+    </message>
+    <message>
+        <source>&amp;Room ID:</source>
+        <translation>&amp;Raum-ID:</translation>
+    </message>
+    <message>
+        <source>Matrix room ID</source>
+        <translation>Matrix-Raum-ID</translation>
+    </message>
+    <message>
+        <source>Optional when every notification names its room</source>
+        <translation>Optional, wenn jede Benachrichtigung ihren Raum nennt</translation>
+    </message>
+    <message>
+        <source>&amp;URL:</source>
+        <translation>&amp;URL:</translation>
+    </message>
+    <message>
+        <source>ntfy server URL</source>
+        <translation>URL des ntfy-Servers</translation>
+    </message>
+    <message>
+        <source>&amp;Topic:</source>
+        <translation>&amp;Thema:</translation>
+    </message>
+    <message>
+        <source>ntfy topic</source>
+        <translation>ntfy-Thema</translation>
+    </message>
+    <message>
+        <source>&amp;Token:</source>
+        <translation>T&amp;oken:</translation>
+    </message>
+    <message>
+        <source>ntfy access token</source>
+        <translation>ntfy-Zugriffstoken</translation>
+    </message>
+    <message>
+        <source>Optional</source>
+        <translation>Optional</translation>
+    </message>
+    <message>
+        <source>Gotify server URL</source>
+        <translation>URL des Gotify-Servers</translation>
+    </message>
+    <message>
+        <source>Gotify application token</source>
+        <translation>Gotify-Anwendungstoken</translation>
+    </message>
+    <message>
+        <source>Webhook URL</source>
+        <translation>Webhook-URL</translation>
+    </message>
+    <message>
+        <source>&amp;Path:</source>
+        <translation>&amp;Pfad:</translation>
+    </message>
+    <message>
+        <source>Channel path</source>
+        <translation>Kanalpfad</translation>
+    </message>
+    <message>
+        <source>A channel inside the user&apos;s namespace, e.g. notifications</source>
+        <translation>Ein Kanal im Namensraum des Benutzers, z. B. notifications</translation>
+    </message>
+    <message>
+        <source>Notification backend</source>
+        <translation>Benachrichtigungsdienst</translation>
+    </message>
+    <message>
+        <source>Where /_/ntfy sends notifications; none makes it answer 503</source>
+        <translation>Wohin /_/ntfy Benachrichtigungen sendet; bei „Keiner“ antwortet es mit 503</translation>
+    </message>
+    <message>
+        <source>This backend type is unknown to Patchwork; its settings are kept as they are. Choose a type to replace it.</source>
+        <translation>Diesen Diensttyp kennt Patchwork nicht; seine Einstellungen bleiben unverändert erhalten. Wählen Sie einen Typ, um ihn zu ersetzen.</translation>
+    </message>
+    <message>
+        <source>&amp;Backend:</source>
+        <translation>&amp;Dienst:</translation>
+    </message>
+    <message>
+        <source>No notification backend: /_/ntfy answers 503.</source>
+        <translation>Kein Benachrichtigungsdienst: /_/ntfy antwortet mit 503.</translation>
+    </message>
+    <message>
+        <source>A secret: shown only while you edit it</source>
+        <translation>Ein Geheimnis: nur sichtbar, während Sie es bearbeiten</translation>
+    </message>
+    <message>
+        <source>Headers:</source>
+        <translation>Header:</translation>
+    </message>
+    <message>
+        <source>Webhook headers</source>
+        <translation>Webhook-Header</translation>
+    </message>
+    <message>
+        <source>Extra request headers; values are secrets, shown only while you edit them</source>
+        <translation>Zusätzliche Anfrage-Header; die Werte sind geheim und nur sichtbar, während Sie sie bearbeiten</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>Name</translation>
+    </message>
+    <message>
+        <source>Value</source>
+        <translation>Wert</translation>
+    </message>
+    <message>
+        <source>A&amp;dd header</source>
+        <translation>Header &amp;hinzufügen</translation>
+    </message>
+    <message>
+        <source>Add header</source>
+        <translation>Header hinzufügen</translation>
+    </message>
+    <message>
+        <source>Re&amp;move header</source>
+        <translation>Header &amp;entfernen</translation>
+    </message>
+    <message>
+        <source>Remove header</source>
+        <translation>Header entfernen</translation>
+    </message>
+    <message>
+        <source>Unknown: %1</source>
+        <translation>Unbekannt: %1</translation>
+    </message>
+    <message>
+        <source>Not a text value in the file: kept until you type here</source>
+        <translation>In der Datei kein Textwert: bleibt erhalten, bis Sie hier etwas eingeben</translation>
+    </message>
+    <message>
+        <source>Header name</source>
+        <translation>Header-Name</translation>
+    </message>
+    <message>
+        <source>Header value</source>
+        <translation>Header-Wert</translation>
     </message>
 </context>
 <context>

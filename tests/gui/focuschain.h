@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <QStringList>
 #include <QTest>
 #include <QWidget>
 
@@ -22,4 +23,16 @@ inline void verifyFocusChainNamed(QWidget *top)
     }
     const QByteArray none = "no control reachable with Tab in " + top->objectName().toUtf8();
     QVERIFY2(checked > 0, none.constData());
+}
+
+// The object names of the controls verifyFocusChainNamed() checks, in focus chain (Tab) order.
+inline QStringList focusChainOrder(QWidget *top)
+{
+    QStringList names;
+    for (QWidget *w = top->nextInFocusChain(); w && w != top; w = w->nextInFocusChain()) {
+        if (top->isAncestorOf(w) && w->isVisibleTo(top) && (w->focusPolicy() & Qt::TabFocus) && !w->focusProxy()) {
+            names.append(w->objectName());
+        }
+    }
+    return names;
 }

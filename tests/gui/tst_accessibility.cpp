@@ -35,7 +35,6 @@ private Q_SLOTS:
     void relayPanelWindowCloses();
 
 private:
-    static QStringList tabOrder(QWidget *top);
     static void startTray(TrayApplication *app, const QString &language);
 };
 
@@ -58,18 +57,6 @@ void TestAccessibility::cleanup()
             delete w;
         }
     }
-}
-
-// The object names along the focus chain, as verifyFocusChainNamed() walks it.
-QStringList TestAccessibility::tabOrder(QWidget *top)
-{
-    QStringList names;
-    for (QWidget *w = top->nextInFocusChain(); w && w != top; w = w->nextInFocusChain()) {
-        if (top->isAncestorOf(w) && w->isVisibleTo(top) && (w->focusPolicy() & Qt::TabFocus) && !w->focusProxy()) {
-            names.append(w->objectName());
-        }
-    }
-    return names;
 }
 
 void TestAccessibility::startTray(TrayApplication *app, const QString &language)
@@ -107,14 +94,14 @@ void TestAccessibility::windows()
                                     u"startStopPushButton"_s,
                                     u"urlListWidget"_s,
                                     u"copyUrlPushButton"_s};
-    QCOMPARE(tabOrder(main), relayOrder);
+    QCOMPARE(focusChainOrder(main), relayOrder);
 
     app.tray()->showHistory();
     HistoryWindow *history = app.tray()->historyWindow();
     QVERIFY(history->isVisible());
     QTEST(history->windowTitle(), "historyTitle");
     verifyFocusChainNamed(history);
-    QCOMPARE(tabOrder(history),
+    QCOMPARE(focusChainOrder(history),
              (QStringList{u"searchLineEdit"_s,
                           u"historyTableView"_s,
                           u"copyPushButton"_s,
@@ -130,7 +117,7 @@ void TestAccessibility::windows()
     QVERIFY(dialog && dialog->isVisible());
     dialog->addSubscription(); // with an entry, so the form is enabled as users see it
     verifyFocusChainNamed(dialog);
-    QCOMPARE(tabOrder(dialog),
+    QCOMPARE(focusChainOrder(dialog),
              (QStringList{u"subscriptionListWidget"_s,
                           u"addPushButton"_s,
                           u"removePushButton"_s,
@@ -150,7 +137,7 @@ void TestAccessibility::windows()
     RelayPanel panel(app.relay());
     panel.show();
     verifyFocusChainNamed(&panel);
-    QCOMPARE(tabOrder(&panel), relayOrder);
+    QCOMPARE(focusChainOrder(&panel), relayOrder);
 }
 
 void TestAccessibility::historyShortcuts()
