@@ -1,0 +1,677 @@
+// SPDX-License-Identifier: MIT
+#include "gui/editor/configdocument.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QSaveFile>
+#include <QSettings>
+#include <QUndoCommand>
+
+#include "notify/notifier.h"
+
+namespace Patchwork::Gui
+{
+
+namespace
+{
+
+// Undo steps that merge with the one before when it has the same id: changes of the ntfy block (a form
+// reports every keystroke) and of one token's expiry (a date-time editor reports every step).
+constexpr int NTFY_MERGE_ID = 1;
+constexpr int EXPIRY_MERGE_ID_BASE = 0x10000;
+const QString RECENT_FILES_KEY = QStringLiteral("editor/recentFiles");
+
+DraftState draftFromConfig(const UserConfig &config)
+{
+    DraftState state;
+    const QStringList keys = config.tokenKeys();
+    for (const QString &key : keys) {
+        const TokenEntry *entry = config.tokenEntry(key);
+        DraftToken token;
+        token.key = key;
+        token.isAdmin = entry->isAdmin;
+        token.expiresAt = entry->expiresAt;
+        for (AclList list : ALL_ACL_LISTS) {
+            if (const auto &patterns = entry->list(list)) {
+                token.lists[size_t(list)] = patterns->toStringList();
+            }
+        }
+        state.tokens.append(token);
+    }
+    state.ntfyType = config.ntfyType();
+    state.ntfyConfig = config.ntfyConfig();
+    return state;
+}
+
+// Whether `a` and `b` hold the same tokens (in the same order) and ntfy block.
+bool sameContent(const UserConfig &a, const UserConfig &b)
+{
+    if (a.tokenKeys() != b.tokenKeys() || a.ntfyType() != b.ntfyType() || a.ntfyConfig() != b.ntfyConfig()) {
+        return false;
+    }
+    const QStringList keys = a.tokenKeys();
+    return std::all_of(
+        keys.cbegin(), keys.cend(), [&](const QString &key) { return *a.tokenEntry(key) == *b.tokenEntry(key); });
+}
+
+} // namespace
+
+// One edit as two snapshots of the edited state.
+class ConfigStateCommand final : public QUndoCommand
+{
+public:
+    ConfigStateCommand(ConfigDocument *document,
+                       const QString &text,
+                       const DraftState &before,
+                       const DraftState &after,
+                       int mergeId)
+        : QUndoCommand(text)
+        , m_document(document)
+        , m_before(before)
+        , m_after(after)
+        , m_mergeId(mergeId)
+    {
+    }
+
+    int id() const override
+    {
+        return m_mergeId;
+    }
+    bool mergeWith(const QUndoCommand *other) override
+    {
+        m_after = static_cast<const ConfigStateCommand *>(other)->m_after;
+        setObsolete(m_before == m_after);
+        return true;
+    }
+    void undo() override
+    {
+        m_document->applyState(m_before);
+    }
+    void redo() override
+    {
+        m_document->applyState(m_after);
+    }
+
+private:
+    ConfigDocument *m_document;
+    DraftState m_before;
+    DraftState m_after;
+    int m_mergeId;
+};
+
+ConfigDocument::ConfigDocument(QObject *parent)
+    : QObject(parent)
+{
+    connect(&m_undoStack, &QUndoStack::cleanChanged, this, [this](bool clean) { Q_EMIT modifiedChanged(!clean); });
+    connect(&m_watcher, &QFileSystemWatcher::fileChanged, this, &ConfigDocument::onFileChanged);
+    connect(&m_watcher, &QFileSystemWatcher::directoryChanged, this, &ConfigDocument::onFileChanged);
+    newDocument();
+}
+
+ConfigDocument::~ConfigDocument()
+{
+    // The commands refer to this document; drop them before it goes.
+    m_undoStack.clear();
+}
+
+void ConfigDocument::newDocument(const QString &path)
+{
+    setLoaded(std::make_shared<UserConfig>(), path, QByteArray());
+}
+
+bool ConfigDocument::open(const QString &path, QString *errorMessage)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly)) {
+        if (errorMessage) {
+            *errorMessage = tr("Cannot read %1: %2").arg(path, file.errorString());
+        }
+        return false;
+    }
+    const QByteArray bytes = file.readAll();
+    QString error;
+    std::shared_ptr<const UserConfig> base = UserConfig::parse(bytes, path, &error);
+    if (!base) {
+        if (errorMessage) {
+            *errorMessage = error;
+        }
+        return false;
+    }
+    setLoaded(std::move(base), path, bytes);
+    return true;
+}
+
+bool ConfigDocument::reload(QString *errorMessage)
+{
+    return open(m_path, errorMessage);
+}
+
+QString ConfigDocument::filePath() const
+{
+    return m_path;
+}
+
+QString ConfigDocument::displayName() const
+{
+    return m_path.isEmpty() ? tr("Untitled") : QFileInfo(m_path).fileName();
+}
+
+QStringList ConfigDocument::tokenKeys() const
+{
+    QStringList keys;
+    for (const DraftToken &token : m_state.tokens) {
+        keys.append(token.key);
+    }
+    return keys;
+}
+
+int ConfigDocument::tokenCount() const
+{
+    return int(m_state.tokens.size());
+}
+
+int ConfigDocument::indexOfToken(const QString &key) const
+{
+    for (int i = 0; i < m_state.tokens.size(); ++i) {
+        if (m_state.tokens.at(i).key == key) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+DraftToken ConfigDocument::token(int row) const
+{
+    return validRow(row) ? m_state.tokens.at(row) : DraftToken();
+}
+
+QString ConfigDocument::ntfyType() const
+{
+    return m_state.ntfyType;
+}
+
+QVariantMap ConfigDocument::ntfyConfig() const
+{
+    return m_state.ntfyConfig;
+}
+
+DraftState ConfigDocument::state() const
+{
+    return m_state;
+}
+
+bool ConfigDocument::addToken(const QString &key, QString *errorMessage)
+{
+    QString error;
+    if (indexOfToken(key) >= 0) {
+        error = tr("This token is already in the file.");
+    } else {
+        // Ask the daemon's code whether the key is acceptable next to the others.
+        UserConfig probe;
+        for (const DraftToken &token : m_state.tokens) {
+            probe.setToken(token.key, TokenEntry());
+        }
+        probe.setToken(key, TokenEntry(), &error);
+    }
+    if (!error.isEmpty()) {
+        if (errorMessage) {
+            *errorMessage = error;
+        }
+        return false;
+    }
+    DraftState after = m_state;
+    DraftToken token;
+    token.key = key;
+    after.tokens.append(token);
+    return edit(tr("Add token"), after);
+}
+
+bool ConfigDocument::removeToken(int row)
+{
+    if (!validRow(row)) {
+        return false;
+    }
+    DraftState after = m_state;
+    after.tokens.removeAt(row);
+    return edit(tr("Remove token"), after);
+}
+
+bool ConfigDocument::setAdmin(int row, bool admin)
+{
+    if (!validRow(row)) {
+        return false;
+    }
+    DraftState after = m_state;
+    after.tokens[row].isAdmin = admin;
+    return edit(admin ? tr("Make admin") : tr("Remove admin"), after);
+}
+
+bool ConfigDocument::setExpiresAt(int row, const std::optional<QDateTime> &expiresAt)
+{
+    if (!validRow(row)) {
+        return false;
+    }
+    DraftState after = m_state;
+    after.tokens[row].expiresAt = expiresAt ? std::optional<QDateTime>(expiresAt->toUTC()) : std::nullopt;
+    return edit(tr("Change expiry"), after, EXPIRY_MERGE_ID_BASE + row);
+}
+
+bool ConfigDocument::setListPresent(int row, AclList list, bool present)
+{
+    if (!validRow(row)) {
+        return false;
+    }
+    DraftState after = m_state;
+    std::optional<QStringList> &patterns = after.tokens[row].lists[size_t(list)];
+    if (present && !patterns) {
+        patterns = QStringList();
+    } else if (!present) {
+        patterns.reset();
+    }
+    return edit(present ? tr("Add %1 list").arg(aclListKey(list)) : tr("Remove %1 list").arg(aclListKey(list)), after);
+}
+
+bool ConfigDocument::insertPattern(int row, AclList list, int index, const QString &text)
+{
+    if (!validRow(row)) {
+        return false;
+    }
+    DraftState after = m_state;
+    std::optional<QStringList> &patterns = after.tokens[row].lists[size_t(list)];
+    if (!patterns) {
+        patterns = QStringList();
+    }
+    if (index < 0 || index > patterns->size()) {
+        index = int(patterns->size());
+    }
+    patterns->insert(index, text);
+    return edit(tr("Add pattern"), after);
+}
+
+bool ConfigDocument::setPattern(int row, AclList list, int index, const QString &text)
+{
+    if (!validRow(row)) {
+        return false;
+    }
+    DraftState after = m_state;
+    std::optional<QStringList> &patterns = after.tokens[row].lists[size_t(list)];
+    if (!patterns || index < 0 || index >= patterns->size()) {
+        return false;
+    }
+    (*patterns)[index] = text;
+    return edit(tr("Edit pattern"), after);
+}
+
+bool ConfigDocument::removePattern(int row, AclList list, int index)
+{
+    if (!validRow(row)) {
+        return false;
+    }
+    DraftState after = m_state;
+    std::optional<QStringList> &patterns = after.tokens[row].lists[size_t(list)];
+    if (!patterns || index < 0 || index >= patterns->size()) {
+        return false;
+    }
+    patterns->removeAt(index);
+    return edit(tr("Remove pattern"), after);
+}
+
+bool ConfigDocument::movePattern(int row, AclList list, int from, int to)
+{
+    if (!validRow(row)) {
+        return false;
+    }
+    DraftState after = m_state;
+    std::optional<QStringList> &patterns = after.tokens[row].lists[size_t(list)];
+    if (!patterns || from < 0 || from >= patterns->size() || to < 0 || to >= patterns->size()) {
+        return false;
+    }
+    patterns->move(from, to);
+    return edit(tr("Move pattern"), after);
+}
+
+bool ConfigDocument::toggleNegation(int row, AclList list, int index)
+{
+    const std::optional<QStringList> patterns = token(row).lists[size_t(list)];
+    if (!patterns || index < 0 || index >= patterns->size()) {
+        return false;
+    }
+    const QString text = patterns->at(index);
+    DraftState after = m_state;
+    (*after.tokens[row].lists[size_t(list)])[index] = text.startsWith(u'!') ? text.mid(1) : QString(u'!' + text);
+    return edit(tr("Toggle negation"), after);
+}
+
+bool ConfigDocument::setNtfy(const QString &type, const QVariantMap &config)
+{
+    DraftState after = m_state;
+    after.ntfyType = type;
+    after.ntfyConfig = type.isEmpty() ? QVariantMap() : config;
+    return edit(tr("Change notification backend"), after, NTFY_MERGE_ID);
+}
+
+QList<ConfigProblem> ConfigDocument::problems() const
+{
+    return m_problems;
+}
+
+QString ConfigDocument::patternProblem(int row, AclList list, int index) const
+{
+    for (const ConfigProblem &p : m_problems) {
+        if (p.token == row && p.list == list && p.pattern == index) {
+            return p.message;
+        }
+    }
+    return QString();
+}
+
+QString ConfigDocument::tokenProblem(int row) const
+{
+    for (const ConfigProblem &p : m_problems) {
+        if (p.token == row && !p.list) {
+            return p.message;
+        }
+    }
+    return QString();
+}
+
+QString ConfigDocument::ntfyProblem() const
+{
+    return tokenProblem(-1);
+}
+
+bool ConfigDocument::canSave() const
+{
+    return m_config != nullptr;
+}
+
+QString ConfigDocument::saveBlockedReason() const
+{
+    return m_problems.isEmpty() ? QString() : m_problems.constFirst().message;
+}
+
+std::shared_ptr<const UserConfig> ConfigDocument::toUserConfig() const
+{
+    return m_config;
+}
+
+QUndoStack *ConfigDocument::undoStack()
+{
+    return &m_undoStack;
+}
+
+bool ConfigDocument::isModified() const
+{
+    return !m_undoStack.isClean();
+}
+
+bool ConfigDocument::hasComments() const
+{
+    return m_hasComments;
+}
+
+bool ConfigDocument::containsComments(const QByteArray &yaml)
+{
+    // A `#` at the start of a line or after a blank starts a comment, unless it is inside a quoted
+    // scalar (which may span lines). A quote opens a scalar only where a value can start.
+    char quote = 0;
+    char previous = '\n';
+    for (qsizetype i = 0; i < yaml.size(); ++i) {
+        const char c = yaml.at(i);
+        if (quote == '"') {
+            if (c == '\\') {
+                ++i; // the escaped character
+            } else if (c == '"') {
+                quote = 0;
+            }
+        } else if (quote == '\'') {
+            if (c == '\'' && i + 1 < yaml.size() && yaml.at(i + 1) == '\'') {
+                ++i; // '' is an escaped quote
+            } else if (c == '\'') {
+                quote = 0;
+            }
+        } else if (c == '#' && (previous == '\n' || previous == ' ' || previous == '\t' || previous == '\r')) {
+            return true;
+        } else if ((c == '"' || c == '\'') && QByteArrayView(" \t\r\n:[{,-?").contains(previous)) {
+            quote = c;
+        }
+        previous = c;
+    }
+    return false;
+}
+
+bool ConfigDocument::save(QString *errorMessage)
+{
+    if (m_path.isEmpty()) {
+        if (errorMessage) {
+            *errorMessage = tr("The document has no file name yet.");
+        }
+        return false;
+    }
+    return saveAs(m_path, errorMessage);
+}
+
+bool ConfigDocument::saveAs(const QString &path, QString *errorMessage)
+{
+    const auto fail = [errorMessage](const QString &message) {
+        if (errorMessage) {
+            *errorMessage = message;
+        }
+        return false;
+    };
+    if (!m_config) {
+        return fail(saveBlockedReason());
+    }
+    const QByteArray bytes = m_config->toYaml();
+    // The last check: the bytes must load, as the daemon loads them, to what was edited.
+    QString parseError;
+    std::shared_ptr<const UserConfig> written = UserConfig::parse(bytes, path, &parseError);
+    if (!written) {
+        return fail(tr("Not saved: the file written would not load: %1").arg(parseError));
+    }
+    if (!sameContent(*written, *m_config)) {
+        return fail(tr("Not saved: the file written would not load to what was edited."));
+    }
+
+    const QFileInfo info(path);
+    if (!QDir().mkpath(info.absolutePath())) {
+        return fail(tr("Cannot create the folder %1.").arg(info.absolutePath()));
+    }
+    const QFileDevice::Permissions permissions =
+        info.exists() ? QFile::permissions(path) : (QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly) || file.write(bytes) != bytes.size() || !file.setPermissions(permissions)
+        || !file.commit()) {
+        return fail(tr("Cannot write %1: %2").arg(path, file.errorString()));
+    }
+
+    const bool renamed = path != m_path;
+    m_base = written;
+    m_path = path;
+    m_diskBytes = bytes;
+    m_reportedBytes.clear();
+    m_hasComments = false;
+    revalidate();
+    m_undoStack.setClean();
+    watch();
+    if (renamed) {
+        Q_EMIT filePathChanged(m_path);
+    }
+    Q_EMIT saved(m_path);
+    return true;
+}
+
+QStringList ConfigDocument::recentFiles(QSettings &settings)
+{
+    return settings.value(RECENT_FILES_KEY).toStringList();
+}
+
+void ConfigDocument::addRecentFile(QSettings &settings, const QString &path)
+{
+    const QString absolute = QFileInfo(path).absoluteFilePath();
+    QStringList files = recentFiles(settings);
+    files.removeAll(absolute);
+    files.prepend(absolute);
+    settings.setValue(RECENT_FILES_KEY, files.mid(0, MaxRecentFiles));
+}
+
+QStringList ConfigDocument::relayUsers(const QString &usersDir)
+{
+    return QDir(usersDir).entryList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name);
+}
+
+QString ConfigDocument::relayUserConfigPath(const QString &usersDir, const QString &user)
+{
+    return QDir(usersDir).filePath(user + QStringLiteral("/config.yaml"));
+}
+
+bool ConfigDocument::openRelayUser(const QString &usersDir, const QString &user, QString *errorMessage)
+{
+    const QString path = relayUserConfigPath(usersDir, user);
+    if (QFileInfo::exists(path)) {
+        return open(path, errorMessage);
+    }
+    newDocument(path);
+    return true;
+}
+
+bool ConfigDocument::edit(const QString &text, const DraftState &after, int mergeId)
+{
+    if (after == m_state) {
+        return false;
+    }
+    m_undoStack.push(new ConfigStateCommand(this, text, m_state, after, mergeId));
+    return true;
+}
+
+void ConfigDocument::applyState(const DraftState &state)
+{
+    m_state = state;
+    revalidate();
+    Q_EMIT changed();
+}
+
+void ConfigDocument::revalidate()
+{
+    QList<ConfigProblem> problems;
+    std::shared_ptr<UserConfig> config = buildConfig(&problems);
+    m_problems = problems;
+    m_config = problems.isEmpty() ? std::move(config) : nullptr;
+}
+
+void ConfigDocument::setLoaded(std::shared_ptr<const UserConfig> base, const QString &path, const QByteArray &bytes)
+{
+    m_undoStack.clear();
+    m_base = std::move(base);
+    m_state = draftFromConfig(*m_base);
+    m_path = path;
+    m_diskBytes = bytes;
+    m_reportedBytes.clear();
+    m_hasComments = containsComments(bytes);
+    revalidate();
+    watch();
+    Q_EMIT filePathChanged(m_path);
+    Q_EMIT loaded();
+    Q_EMIT changed();
+}
+
+std::shared_ptr<UserConfig> ConfigDocument::buildConfig(QList<ConfigProblem> *problems) const
+{
+    // Only what was edited is set again, so the rest keeps its YAML as it was.
+    auto config = std::make_shared<UserConfig>(*m_base);
+    const QStringList baseKeys = config->tokenKeys();
+    for (const QString &key : baseKeys) {
+        if (indexOfToken(key) < 0) {
+            config->removeToken(key);
+        }
+    }
+    for (int row = 0; row < m_state.tokens.size(); ++row) {
+        const DraftToken &token = m_state.tokens.at(row);
+        TokenEntry entry;
+        entry.isAdmin = token.isAdmin;
+        entry.expiresAt = token.expiresAt;
+        for (AclList list : ALL_ACL_LISTS) {
+            const std::optional<QStringList> &texts = token.lists[size_t(list)];
+            if (!texts) {
+                continue;
+            }
+            PatternList patterns;
+            for (int i = 0; i < texts->size(); ++i) {
+                QString message;
+                if (const auto pattern = UserConfig::parsePattern(list, texts->at(i), &message)) {
+                    patterns.append(*pattern);
+                } else {
+                    problems->append(ConfigProblem{row, list, i, message});
+                }
+            }
+            entry.list(list) = patterns;
+        }
+        const TokenEntry *old = config->tokenEntry(token.key);
+        QString message;
+        if ((!old || !(*old == entry)) && !config->setToken(token.key, entry, &message)) {
+            problems->append(ConfigProblem{row, std::nullopt, -1, message});
+        }
+    }
+    if (m_state.ntfyType != config->ntfyType() || m_state.ntfyConfig != config->ntfyConfig()) {
+        config->setNtfy(m_state.ntfyType, m_state.ntfyConfig);
+    }
+    if (!config->ntfyType().isEmpty()) {
+        if (const auto check = Notifier::checkConfig(config->ntfyType(), config->ntfyConfig())) {
+            problems->append(ConfigProblem{-1, std::nullopt, -1, check->message});
+        }
+    }
+    return config;
+}
+
+bool ConfigDocument::validRow(int row) const
+{
+    return row >= 0 && row < m_state.tokens.size();
+}
+
+void ConfigDocument::watch()
+{
+    if (!m_watcher.files().isEmpty()) {
+        m_watcher.removePaths(m_watcher.files());
+    }
+    if (!m_watcher.directories().isEmpty()) {
+        m_watcher.removePaths(m_watcher.directories());
+    }
+    if (m_path.isEmpty()) {
+        return;
+    }
+    // The folder too: an atomic replace (ours or another editor's) ends the watch on the old file.
+    const QFileInfo info(m_path);
+    if (info.dir().exists()) {
+        m_watcher.addPath(info.absolutePath());
+    }
+    if (info.exists()) {
+        m_watcher.addPath(m_path);
+    }
+}
+
+void ConfigDocument::onFileChanged()
+{
+    if (m_path.isEmpty()) {
+        return;
+    }
+    QFile file(m_path);
+    QByteArray bytes;
+    if (file.open(QIODevice::ReadOnly)) {
+        bytes = file.readAll();
+        if (!m_watcher.files().contains(m_path)) {
+            m_watcher.addPath(m_path);
+        }
+    }
+    if (bytes == m_diskBytes) {
+        m_reportedBytes.clear();
+        return;
+    }
+    if (!m_reportedBytes.isNull() && bytes == m_reportedBytes) {
+        return;
+    }
+    m_reportedBytes = bytes.isNull() ? QByteArray("") : bytes;
+    Q_EMIT changedOnDisk();
+}
+
+} // namespace Patchwork::Gui
