@@ -18,6 +18,7 @@ class Clock;
 namespace Patchwork::Gui
 {
 
+class ConfigEditorWindow;
 class DesktopNotifier;
 class HistoryStore;
 class NotificationDispatcher;
@@ -68,6 +69,9 @@ public:
     QMenu *subscriptionsMenu() const;
     // Opens the subscription editor; saves tokens and the list when accepted.
     void editSubscriptions();
+    // Opens (or raises) the token-config editor; a save in the local relay's users directory reloads it.
+    void editTokenConfig();
+    ConfigEditorWindow *configEditor() const;
 
 private:
     void buildSubscriptionsMenu();
@@ -82,6 +86,7 @@ private:
     std::unique_ptr<QMenu> m_relayMenu;
     std::unique_ptr<RelayPanel> m_relayPanelWindow;
     std::unique_ptr<QMenu> m_subscriptionsMenu;
+    std::unique_ptr<ConfigEditorWindow> m_configEditor;
     RelayController *m_relay = nullptr;
     TokenStore *m_tokens = nullptr;
     SubscriptionManager *m_subscriptions = nullptr;

@@ -37,6 +37,8 @@ TrayController::TrayController(HistoryStore *history,
     m_doNotDisturbAction->setChecked(dispatcher->doNotDisturb());
     connect(m_doNotDisturbAction, &QAction::toggled, dispatcher, &NotificationDispatcher::setDoNotDisturb);
     connect(dispatcher, &NotificationDispatcher::doNotDisturbChanged, m_doNotDisturbAction, &QAction::setChecked);
+    m_editConfigAction = m_menu->addAction(tr("Edit token &config…"), this, &TrayController::editConfigRequested);
+    m_editConfigAction->setObjectName(QStringLiteral("editConfigAction"));
     m_menu->addSeparator();
     m_quitAction = m_menu->addAction(tr("&Quit"), this, &TrayController::quitRequested);
     m_quitAction->setObjectName(QStringLiteral("quitAction"));
@@ -126,6 +128,11 @@ QAction *TrayController::historyAction() const
 QAction *TrayController::doNotDisturbAction() const
 {
     return m_doNotDisturbAction;
+}
+
+QAction *TrayController::editConfigAction() const
+{
+    return m_editConfigAction;
 }
 
 QAction *TrayController::quitAction() const

@@ -63,6 +63,7 @@ public:
     // Menu entries, for the other controllers and tests.
     QAction *historyAction() const;
     QAction *doNotDisturbAction() const;
+    QAction *editConfigAction() const;
     QAction *quitAction() const;
     // Inserts `submenu` above "Notification history…" (the local relay, the subscriptions).
     void addSubmenu(QMenu *submenu);
@@ -77,6 +78,8 @@ public:
 
 Q_SIGNALS:
     void quitRequested();
+    // "Edit token config…" was chosen.
+    void editConfigRequested();
     void iconStateChanged(Patchwork::Gui::TrayController::IconState state);
 
 private:
@@ -89,6 +92,7 @@ private:
     QAction *m_statusAction;
     QAction *m_historyAction;
     QAction *m_doNotDisturbAction;
+    QAction *m_editConfigAction;
     QAction *m_quitAction;
     QSystemTrayIcon *m_trayIcon = nullptr;
     std::unique_ptr<MainWindow> m_mainWindow;

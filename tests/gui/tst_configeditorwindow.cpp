@@ -174,8 +174,7 @@ void TestConfigEditorWindow::literalTokensMasked()
     auto *tokens = m_window->findChild<QListWidget *>(u"tokenListWidget"_s);
     QCOMPARE(tokens->count(), 3);
     QCOMPARE(tokens->item(0)->text(), u"sha256:0123456789ab…"_s);
-    QCOMPARE(tokens->item(0)->toolTip(),
-             u"sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"_s);
+    QCOMPARE(tokens->item(0)->toolTip(), u"sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"_s);
     QCOMPARE(tokens->item(1)->text(), u"lite… (literal)"_s);
     QCOMPARE(tokens->item(2)->text(), u"public (anyone without a token)"_s);
     m_window->selectToken(1);

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: MIT
 #include <QAction>
+#include <QDir>
 #include <QMenu>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTest>
 
+#include "gui/editor/configdocument.h"
+#include "gui/editor/configeditorwindow.h"
 #include "gui/mainwindow.h"
 #include "gui/relaycontroller.h"
 #include "gui/relaypanel.h"
@@ -92,15 +95,26 @@ void TestTrayApplication::assembled()
     QVERIFY(app.tray()->mainWindow());
     QVERIFY(app.tray()->mainWindow()->findChild<RelayPanel *>());
     const QStringList top = texts(app.tray()->menu());
-    QCOMPARE(top.size(), 6);
+    QCOMPARE(top.size(), 7);
     QVERIFY(top.at(0).startsWith(u"Local relay on port "_s)); // the status line
-    QCOMPARE(
-        top.mid(1),
-        (QStringList{
-            u"&Local relay"_s, u"S&ubscriptions"_s, u"Notification &history…"_s, u"&Do not disturb"_s, u"&Quit"_s}));
+    QCOMPARE(top.mid(1),
+             (QStringList{u"&Local relay"_s,
+                          u"S&ubscriptions"_s,
+                          u"Notification &history…"_s,
+                          u"&Do not disturb"_s,
+                          u"Edit token &config…"_s,
+                          u"&Quit"_s}));
     QCOMPARE(app.tray()->iconState(), TrayController::IconState::RelayRunning);
     QCOMPARE(texts(app.relayMenu()), (QStringList{u"&Stop"_s, u"&Copy URL"_s, u"Relay &panel…"_s}));
     QCOMPARE(texts(app.subscriptionsMenu()), (QStringList{u"No subscriptions yet"_s, u"&Edit subscriptions…"_s}));
+
+    // The token-config editor, for the local relay's users.
+    QVERIFY(QDir().mkpath(app.relay()->usersDir() + u"/alice"_s));
+    app.tray()->editConfigAction()->trigger();
+    QVERIFY(app.configEditor() && app.configEditor()->isVisible());
+    QVERIFY(app.configEditor()->openRelayUser(u"alice"_s));
+    QCOMPARE(app.configEditor()->document()->filePath(), app.relay()->usersDir() + u"/alice/config.yaml"_s);
+    app.configEditor()->close();
 
     // Stop from the menu: the menu, the status line and the icon follow.
     QSignalSpy stopped(app.relay()->relay(), &Patchwork::Server::Relay::stopped);
