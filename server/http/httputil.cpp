@@ -36,11 +36,6 @@ bool isTokenChar(char c)
     }
 }
 
-bool isControlChar(char c)
-{
-    return uchar(c) < 0x20 || c == 0x7f;
-}
-
 } // namespace
 
 bool isHttpToken(QByteArrayView s)
@@ -51,11 +46,6 @@ bool isHttpToken(QByteArrayView s)
 bool isHttpFieldValue(QByteArrayView s)
 {
     return std::none_of(s.begin(), s.end(), [](char c) { return c != '\t' && isControlChar(c); });
-}
-
-bool containsControlChar(QByteArrayView s)
-{
-    return std::any_of(s.begin(), s.end(), isControlChar);
 }
 
 QByteArray htmlEscape(QByteArrayView text)

@@ -3,7 +3,7 @@
 
 #include <QByteArray>
 
-#include "protocol/requesttarget.h" // removeDotSegments, QueryParams, parseTimeoutParam: shared with the tray
+#include "protocol/requesttarget.h" // removeDotSegments, QueryParams, control characters: shared with the tray
 
 namespace Patchwork::Server
 {
@@ -12,8 +12,6 @@ namespace Patchwork::Server
 bool isHttpToken(QByteArrayView s);
 // A header value as it may be received or sent: no control character except HTAB (so no CR, LF or NUL).
 bool isHttpFieldValue(QByteArrayView s);
-// True when a (percent-decoded) text holds a control character (0x00-0x1F, 0x7F).
-bool containsControlChar(QByteArrayView s);
 
 QByteArray htmlEscape(QByteArrayView text);
 

@@ -397,12 +397,10 @@ void AccessGate::finishAdmin(HttpConnection *c,
         Acl::checkAdmin(lookup, token, true, QDateTime::fromMSecsSinceEpoch(m_clock->unixMs(), Qt::UTC));
     countAuth(result.status);
     if (!result.allowed) {
-        if (result.status == 503) {
-            c->respondText(503, "User configuration unavailable");
-        } else if (result.status == 401) {
-            c->respondText(401, result.reason.toUtf8(), {{WWW_AUTHENTICATE, BEARER_REALM}});
+        if (result.status == 401) {
+            c->respondText(401, Acl::adminDenialText(result), {{WWW_AUTHENTICATE, BEARER_REALM}});
         } else {
-            c->respondText(result.status, QByteArray("Admin access denied: " + result.reason.toUtf8()));
+            c->respondText(result.status, Acl::adminDenialText(result));
         }
         return;
     }

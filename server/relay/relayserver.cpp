@@ -231,14 +231,14 @@ void RelayServer::responseStarted(HttpConnection *connection, int status, qint64
 void RelayServer::handleRequest(HttpConnection *c)
 {
     const HttpRequest &r = c->request();
-    const QByteArray path = QByteArray::fromPercentEncoding(removeDotSegments(r.rawPath));
-    if (containsControlChar(path)) {
+    const std::optional<QByteArray> path = decodeRequestPath(r.rawPath);
+    if (!path) {
         // Parts of the path end up in headers (Patch-Uri) and in names the tunnel dials: refused, not encoded.
-        c->respondText(400, "Invalid path: control characters are not allowed");
+        c->respondText(400, INVALID_PATH_TEXT);
         return;
     }
     const QueryParams query(r.query);
-    const RequestClass request = classifyRequest(r.method, path, query);
+    const RequestClass request = classifyRequest(r.method, *path, query);
     using Route = RequestClass::Route;
     // Without an access gate only the public namespace is served.
     const bool needsGate = request.route == Route::CreateHook || request.route == Route::Notify

@@ -196,16 +196,13 @@ void TunnelServer::onDecision(HttpConnection *c,
                                                : MetricAuthResult::Denied);
     }
     if (!result.allowed) {
-        const QByteArray reason = result.reason.toUtf8();
         if (result.status == 401) {
             refuse(c,
                    401,
-                   QByteArray("Unauthorized: " + reason),
+                   Acl::tunnelDenialText(result),
                    {{QByteArrayLiteral("WWW-Authenticate"), QByteArrayLiteral("Bearer realm=\"patchwork\"")}});
-        } else if (result.status == 403) {
-            refuse(c, 403, QByteArray("Forbidden: " + reason));
         } else {
-            refuse(c, result.status > 0 ? result.status : 500, QByteArray("Service Unavailable: " + reason));
+            refuse(c, result.status > 0 ? result.status : 500, Acl::tunnelDenialText(result));
         }
         return;
     }

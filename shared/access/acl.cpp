@@ -193,6 +193,30 @@ QByteArray denialText(const AclResult &result)
     return "Access denied: " + result.reason.toUtf8();
 }
 
+QByteArray adminDenialText(const AclResult &result)
+{
+    if (result.status == 503) {
+        return QByteArrayLiteral("User configuration unavailable");
+    }
+    if (result.status == 401) {
+        return result.reason.toUtf8();
+    }
+    return "Admin access denied: " + result.reason.toUtf8();
+}
+
+QByteArray tunnelDenialText(const AclResult &result)
+{
+    const QByteArray reason = result.reason.toUtf8();
+    switch (result.status) {
+    case 401:
+        return "Unauthorized: " + reason;
+    case 403:
+        return "Forbidden: " + reason;
+    default:
+        return "Service Unavailable: " + reason;
+    }
+}
+
 AclResult checkAdmin(const UserConfig *config, QByteArrayView token, bool tokenPresented, const QDateTime &now)
 {
     if (!tokenPresented || token.isEmpty()) {

@@ -90,6 +90,12 @@ AclResult checkRequest(const ConfigLookup &lookup,
 // The response body (without the newline) of a denied channel or ntfy request: `Access denied: <reason>`,
 // or `User configuration unavailable` for 503.
 QByteArray denialText(const AclResult &result);
+// The body of a denied admin request (PROTOCOL §9): 401 `<reason>`, 403 `Admin access denied: <reason>`,
+// 503 `User configuration unavailable`.
+QByteArray adminDenialText(const AclResult &result);
+// The body of a denied tunnel request (PROTOCOL §11): `Unauthorized: <reason>`, `Forbidden: <reason>`,
+// `Service Unavailable: <reason>`.
+QByteArray tunnelDenialText(const AclResult &result);
 
 // The admin check of PROTOCOL §9 (token from the Authorization header only):
 //   not presented => 401 `Authorization required`; unknown => 403 `token not found`;

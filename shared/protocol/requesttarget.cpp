@@ -1,8 +1,24 @@
 // SPDX-License-Identifier: MIT
 #include "protocol/requesttarget.h"
 
+#include <algorithm>
+
 namespace Patchwork
 {
+
+bool containsControlChar(QByteArrayView s)
+{
+    return std::any_of(s.begin(), s.end(), isControlChar);
+}
+
+std::optional<QByteArray> decodeRequestPath(QByteArrayView rawPath)
+{
+    QByteArray path = QByteArray::fromPercentEncoding(removeDotSegments(rawPath));
+    if (containsControlChar(path)) {
+        return std::nullopt;
+    }
+    return path;
+}
 
 QByteArray removeDotSegments(QByteArrayView input)
 {

@@ -15,6 +15,19 @@ namespace Patchwork
 // The request target (path and query) as the relay reads it (PROTOCOL §1, §2), for the server and for
 // whatever must agree with it (the tray's ACL tester).
 
+// 0x00-0x1F and 0x7F.
+constexpr bool isControlChar(char c)
+{
+    return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+}
+// True when a (percent-decoded) text holds a control character.
+bool containsControlChar(QByteArrayView s);
+
+// The path the router works on: dot segments removed, then percent-decoded. std::nullopt when the decoded
+// path holds a control character (answered `400 Invalid path: control characters are not allowed`).
+std::optional<QByteArray> decodeRequestPath(QByteArrayView rawPath);
+inline constexpr QByteArrayView INVALID_PATH_TEXT = "Invalid path: control characters are not allowed";
+
 // RFC 3986 §5.2.4 remove_dot_segments on a raw (still percent-encoded) path, in linear time.
 QByteArray removeDotSegments(QByteArrayView path);
 

@@ -4,6 +4,7 @@
 
 #include "http/httputil.h"
 
+using namespace Patchwork;
 using namespace Patchwork::Server;
 using namespace Qt::StringLiterals;
 
