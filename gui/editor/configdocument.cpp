@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "gui/editor/configdocument.h"
 
+#include <algorithm>
+
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -10,16 +12,17 @@
 
 #include "notify/notifier.h"
 
+using namespace Qt::StringLiterals;
+
 namespace Patchwork::Gui
 {
 
 namespace
 {
 
-// Undo steps that merge with the one before when it has the same id: changes of the ntfy block (a form
-// reports every keystroke) and of one token's expiry (a date-time editor reports every step).
-constexpr int NTFY_MERGE_ID = 1;
-constexpr int EXPIRY_MERGE_ID_BASE = 0x10000;
+// The id of undo steps that may merge with the one before: a step with the same merge key (typing into one
+// field of the ntfy block, which a form reports keystroke by keystroke; stepping one token's expiry).
+constexpr int MERGEABLE_ID = 1;
 const QString RECENT_FILES_KEY = QStringLiteral("editor/recentFiles");
 
 DraftState draftFromConfig(const UserConfig &config)
@@ -65,22 +68,26 @@ public:
                        const QString &text,
                        const DraftState &before,
                        const DraftState &after,
-                       int mergeId)
+                       const QString &mergeKey)
         : QUndoCommand(text)
         , m_document(document)
         , m_before(before)
         , m_after(after)
-        , m_mergeId(mergeId)
+        , m_mergeKey(mergeKey)
     {
     }
 
     int id() const override
     {
-        return m_mergeId;
+        return m_mergeKey.isEmpty() ? -1 : MERGEABLE_ID;
     }
     bool mergeWith(const QUndoCommand *other) override
     {
-        m_after = static_cast<const ConfigStateCommand *>(other)->m_after;
+        const auto *next = static_cast<const ConfigStateCommand *>(other);
+        if (next->m_mergeKey != m_mergeKey) {
+            return false;
+        }
+        m_after = next->m_after;
         setObsolete(m_before == m_after);
         return true;
     }
@@ -97,7 +104,7 @@ private:
     ConfigDocument *m_document;
     DraftState m_before;
     DraftState m_after;
-    int m_mergeId;
+    QString m_mergeKey;
 };
 
 ConfigDocument::ConfigDocument(QObject *parent)
@@ -254,7 +261,7 @@ bool ConfigDocument::setExpiresAt(int row, const std::optional<QDateTime> &expir
     }
     DraftState after = m_state;
     after.tokens[row].expiresAt = expiresAt ? std::optional<QDateTime>(expiresAt->toUTC()) : std::nullopt;
-    return edit(tr("Change expiry"), after, EXPIRY_MERGE_ID_BASE + row);
+    return edit(tr("Change expiry"), after, u"expires_at/"_s + QString::number(row));
 }
 
 bool ConfigDocument::setListPresent(int row, AclList list, bool present)
@@ -348,7 +355,19 @@ bool ConfigDocument::setNtfy(const QString &type, const QVariantMap &config)
     DraftState after = m_state;
     after.ntfyType = type;
     after.ntfyConfig = type.isEmpty() ? QVariantMap() : config;
-    return edit(tr("Change notification backend"), after, NTFY_MERGE_ID);
+    // What changed names the step: the type, or the config keys whose values differ.
+    QStringList changed;
+    if (after.ntfyType != m_state.ntfyType) {
+        changed.append(u"type"_s);
+    }
+    QStringList keys = after.ntfyConfig.keys() + m_state.ntfyConfig.keys();
+    keys.removeDuplicates();
+    for (const QString &key : std::as_const(keys)) {
+        if (after.ntfyConfig.value(key) != m_state.ntfyConfig.value(key)) {
+            changed.append(u"config/"_s + key);
+        }
+    }
+    return edit(tr("Change notification backend"), after, u"ntfy:"_s + changed.join(u'|'));
 }
 
 QList<ConfigProblem> ConfigDocument::problems() const
@@ -383,7 +402,7 @@ QString ConfigDocument::ntfyProblem() const
 
 bool ConfigDocument::canSave() const
 {
-    return m_config != nullptr;
+    return m_config && m_problems.isEmpty();
 }
 
 QString ConfigDocument::saveBlockedReason() const
@@ -460,7 +479,7 @@ bool ConfigDocument::saveAs(const QString &path, QString *errorMessage)
         }
         return false;
     };
-    if (!m_config) {
+    if (!canSave()) {
         return fail(saveBlockedReason());
     }
     const QByteArray bytes = m_config->toYaml();
@@ -536,12 +555,12 @@ bool ConfigDocument::openRelayUser(const QString &usersDir, const QString &user,
     return true;
 }
 
-bool ConfigDocument::edit(const QString &text, const DraftState &after, int mergeId)
+bool ConfigDocument::edit(const QString &text, const DraftState &after, const QString &mergeKey)
 {
     if (after == m_state) {
         return false;
     }
-    m_undoStack.push(new ConfigStateCommand(this, text, m_state, after, mergeId));
+    m_undoStack.push(new ConfigStateCommand(this, text, m_state, after, mergeKey));
     return true;
 }
 
@@ -557,7 +576,10 @@ void ConfigDocument::revalidate()
     QList<ConfigProblem> problems;
     std::shared_ptr<UserConfig> config = buildConfig(&problems);
     m_problems = problems;
-    m_config = problems.isEmpty() ? std::move(config) : nullptr;
+    // The tokens decide every ACL answer: usable while only the ntfy block has a problem.
+    const bool tokensValid =
+        std::none_of(problems.cbegin(), problems.cend(), [](const ConfigProblem &p) { return p.token >= 0; });
+    m_config = tokensValid ? std::move(config) : nullptr;
 }
 
 void ConfigDocument::setLoaded(std::shared_ptr<const UserConfig> base, const QString &path, const QByteArray &bytes)

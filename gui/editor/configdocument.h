@@ -110,7 +110,8 @@ public:
     bool movePattern(int row, AclList list, int from, int to);
     // Adds or removes the leading `!`.
     bool toggleNegation(int row, AclList list, int index);
-    // An empty type removes the block. Consecutive changes of the block merge into one undo step.
+    // An empty type removes the block. Consecutive changes of the same field (the type, or one config
+    // key) merge into one undo step.
     bool setNtfy(const QString &type, const QVariantMap &config);
 
     // Validation of the edited state, in the daemon's words.
@@ -121,7 +122,8 @@ public:
     bool canSave() const;
     // The first problem, for a status line; empty when saving is possible.
     QString saveBlockedReason() const;
-    // The edited state as the daemon would load it (for the ACL tester); null while invalid.
+    // The edited state as the daemon would load it (for the ACL tester); null while a token has a problem
+    // (a problem of the ntfy block alone changes no ACL answer).
     std::shared_ptr<const UserConfig> toUserConfig() const;
 
     QUndoStack *undoStack();
@@ -161,8 +163,9 @@ Q_SIGNALS:
 private:
     friend class ConfigStateCommand;
 
-    // Pushes a command from the current state to `after` (nothing when equal).
-    bool edit(const QString &text, const DraftState &after, int mergeId = -1);
+    // Pushes a command from the current state to `after` (nothing when equal). Consecutive commands with
+    // the same non-empty `mergeKey` merge into one undo step.
+    bool edit(const QString &text, const DraftState &after, const QString &mergeKey = QString());
     void applyState(const DraftState &state);
     void revalidate();
     void setLoaded(std::shared_ptr<const UserConfig> base, const QString &path, const QByteArray &bytes);

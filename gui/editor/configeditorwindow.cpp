@@ -7,12 +7,13 @@
 #include <QCheckBox>
 #include <QCloseEvent>
 #include <QDateTimeEdit>
+#include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFormLayout>
 #include <QHBoxLayout>
-#include <QInputDialog>
 #include <QLabel>
+#include <QLineEdit>
 #include <QListWidget>
 #include <QMenuBar>
 #include <QPushButton>
@@ -27,7 +28,10 @@
 #include <QVBoxLayout>
 
 #include "access/acl.h"
+#include "gui/editor/acltesterpanel.h"
 #include "gui/editor/configdocument.h"
+#include "gui/editor/newtokendialog.h"
+#include "gui/editor/ntfyform.h"
 
 namespace Patchwork::Gui
 {
@@ -101,9 +105,10 @@ void ConfigEditorWindow::buildActions()
     edit->addAction(m_undoAction);
     edit->addAction(m_redoAction);
 
-    QMenu *token = menuBar()->addMenu(tr("&Token"));
+    m_tokenMenu = menuBar()->addMenu(tr("&Token"));
+    QMenu *token = m_tokenMenu;
     // QKeySequence::New is File ▸ New; a new token is Ctrl+Shift+N.
-    m_newTokenAction = token->addAction(tr("&New Token…"), this, &ConfigEditorWindow::addTokenFromKey);
+    m_newTokenAction = token->addAction(tr("&New Token…"), this, &ConfigEditorWindow::newToken);
     m_newTokenAction->setObjectName(QStringLiteral("newTokenAction"));
     m_newTokenAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_N));
     m_removeTokenAction = token->addAction(tr("&Remove Token"), this, &ConfigEditorWindow::removeCurrentToken);
@@ -147,6 +152,10 @@ void ConfigEditorWindow::buildForm()
     m_expiresDateTimeEdit->setTimeSpec(Qt::UTC);
     m_expiresDateTimeEdit->setDisplayFormat(QStringLiteral("yyyy-MM-dd HH:mm:ss 'UTC'"));
     m_expiresDateTimeEdit->setCalendarPopup(true);
+    // The line edit inside takes the focus itself: it needs the name too.
+    if (auto *edit = m_expiresDateTimeEdit->findChild<QLineEdit *>()) {
+        edit->setAccessibleName(m_expiresDateTimeEdit->accessibleName());
+    }
     connect(m_expiresDateTimeEdit, &QDateTimeEdit::dateTimeChanged, this, &ConfigEditorWindow::onExpiryEdited);
     auto *expiry = new QHBoxLayout;
     expiry->addWidget(m_expiresDateTimeEdit, 1);
@@ -230,6 +239,20 @@ void ConfigEditorWindow::buildForm()
     m_sideTabs->setAccessibleName(tr("Editor pages"));
     m_sideTabs->tabBar()->setAccessibleName(tr("Editor pages"));
     m_sideTabs->addTab(tokenPage, tr("T&oken"));
+    m_ntfyForm = new NtfyForm;
+    m_sideTabs->addTab(m_ntfyForm, tr("Noti&fications"));
+    connect(
+        m_ntfyForm, &NtfyForm::edited, this, [this] { m_document->setNtfy(m_ntfyForm->type(), m_ntfyForm->config()); });
+
+    m_aclTester = new AclTesterPanel;
+    auto *testerDock = new QDockWidget(tr("ACL tester"), this);
+    testerDock->setObjectName(QStringLiteral("aclTesterDock"));
+    testerDock->setWidget(m_aclTester);
+    addDockWidget(Qt::BottomDockWidgetArea, testerDock);
+    QAction *showTester = testerDock->toggleViewAction();
+    showTester->setText(tr("ACL &Tester"));
+    m_tokenMenu->addSeparator();
+    m_tokenMenu->addAction(showTester);
 
     auto *splitter = new QSplitter;
     splitter->addWidget(m_tokenList);
@@ -395,6 +418,16 @@ QAction *ConfigEditorWindow::newTokenAction() const
     return m_newTokenAction;
 }
 
+NtfyForm *ConfigEditorWindow::ntfyForm() const
+{
+    return m_ntfyForm;
+}
+
+AclTesterPanel *ConfigEditorWindow::aclTester() const
+{
+    return m_aclTester;
+}
+
 QString ConfigEditorWindow::tokenLabel(const QString &key)
 {
     if (UserConfig::isHashedKey(key)) {
@@ -435,6 +468,12 @@ void ConfigEditorWindow::refresh()
                    : tr("Cannot save: notifications: %1").arg(first.message);
     }
     m_problemLabel->setText(text);
+    // The form is loaded only when the document differs from it (undo, redo, a file), never while it is
+    // the source of the change.
+    if (m_ntfyForm->type() != m_document->ntfyType() || m_ntfyForm->config() != m_document->ntfyConfig()) {
+        m_ntfyForm->setBackend(m_document->ntfyType(), m_document->ntfyConfig());
+    }
+    m_aclTester->setConfig(m_document->toUserConfig());
     m_saveAction->setEnabled(m_document->canSave());
     m_saveAction->setToolTip(m_document->canSave() ? tr("Save") : text);
     m_saveAsAction->setEnabled(m_document->canSave());
@@ -541,6 +580,11 @@ void ConfigEditorWindow::updateTitle()
     setWindowTitle(tr("%1[*] — Token config — Patchwork").arg(m_document->displayName()));
     setWindowModified(m_document->isModified());
     setWindowFilePath(m_document->filePath());
+    // The tester's namespace: the relay user whose file this is (else the tester's default).
+    const QFileInfo file(m_document->filePath());
+    const bool relayUser = !m_usersDir.isEmpty() && !m_document->filePath().isEmpty()
+                           && QFileInfo(file.absolutePath()).absolutePath() == QFileInfo(m_usersDir).absoluteFilePath();
+    m_aclTester->setUserName(relayUser ? file.dir().dirName() : QString());
 }
 
 void ConfigEditorWindow::updateRecentMenu()
@@ -583,20 +627,14 @@ bool ConfigEditorWindow::saveWithDialog()
     return !path.isEmpty() && saveAs(path);
 }
 
-void ConfigEditorWindow::addTokenFromKey()
+void ConfigEditorWindow::newToken()
 {
-    bool ok = false;
-    const QString key = QInputDialog::getText(this,
-                                              tr("New token"),
-                                              tr("Token key (the token itself, or sha256:<64 hex digits>):"),
-                                              QLineEdit::Password,
-                                              QString(),
-                                              &ok);
-    if (!ok || key.isEmpty()) {
+    NewTokenDialog dialog(this);
+    if (dialog.exec() != QDialog::Accepted) {
         return;
     }
     QString error;
-    if (!m_document->addToken(key, &error)) {
+    if (!m_document->addToken(dialog.key(), &error)) {
         showError(error);
         return;
     }

@@ -24,12 +24,15 @@ class QTabWidget;
 namespace Patchwork::Gui
 {
 
+class AclTesterPanel;
 class ConfigDocument;
+class NtfyForm;
 
 // The token-config editor: File (New, Open…, Open Recent, Open relay user, Save, Save As…, Close), Edit
-// (Undo, Redo), Token (New token… Ctrl+Shift+N, Remove token); the tokens on the left (literal keys
-// masked), the chosen token's admin flag, expiry and pattern lists on the right, and the first problem in
-// the status bar while Save is disabled. The model is a ConfigDocument.
+// (Undo, Redo), Token (New token… Ctrl+Shift+N, Remove token, ACL tester); the tokens on the left (literal
+// keys masked), on the right the chosen token's admin flag, expiry and pattern lists and a page with the
+// ntfy block (NtfyForm), the ACL tester (AclTesterPanel, fed the edited config) in a dock, and the first
+// problem in the status bar while Save is disabled. The model is a ConfigDocument.
 class ConfigEditorWindow final : public QMainWindow
 {
     Q_OBJECT
@@ -70,6 +73,8 @@ public:
     QAction *undoAction() const;
     QAction *redoAction() const;
     QAction *newTokenAction() const;
+    NtfyForm *ntfyForm() const;
+    AclTesterPanel *aclTester() const;
 
     // How a key is shown in the token list: `sha256:` keys shortened (the full key is the tooltip),
     // literal keys masked to their first characters and marked "literal"; the `public` token as itself.
@@ -95,7 +100,7 @@ private:
     void updateRelayUsersMenu();
     void openWithDialog();
     bool saveWithDialog();
-    void addTokenFromKey();
+    void newToken();
     void removeCurrentToken();
     void addPattern();
     void removePattern();
@@ -125,6 +130,7 @@ private:
     QAction *m_removeTokenAction = nullptr;
     QMenu *m_recentMenu = nullptr;
     QMenu *m_relayUsersMenu = nullptr;
+    QMenu *m_tokenMenu = nullptr;
 
     QListWidget *m_tokenList = nullptr;
     QTabWidget *m_sideTabs = nullptr;
@@ -142,6 +148,8 @@ private:
     QPushButton *m_negateButton = nullptr;
     QLabel *m_patternProblemLabel = nullptr;
     QLabel *m_problemLabel = nullptr;
+    NtfyForm *m_ntfyForm = nullptr;
+    AclTesterPanel *m_aclTester = nullptr;
 };
 
 } // namespace Patchwork::Gui

@@ -321,12 +321,19 @@ void TestConfigDocument::keystrokesMergeIntoOneStep()
     QVERIFY(doc.setNtfy(u"ntfy"_s, {{u"url"_s, u"https://ntfy.sh"_s}, {u"topic"_s, u"a"_s}}));
     QVERIFY(doc.setNtfy(u"ntfy"_s, {{u"url"_s, u"https://ntfy.sh"_s}, {u"topic"_s, u"ab"_s}}));
     QCOMPARE(doc.undoStack()->count(), 1);
+    // Another field is another step.
+    QVERIFY(doc.setNtfy(u"ntfy"_s, {{u"url"_s, u"https://ntfy.example"_s}, {u"topic"_s, u"ab"_s}}));
+    QCOMPARE(doc.undoStack()->count(), 2);
     QVERIFY(doc.setExpiresAt(0, QDateTime(QDate(2030, 1, 1), QTime(0, 0), Qt::UTC)));
     QVERIFY(doc.setExpiresAt(0, QDateTime(QDate(2031, 1, 1), QTime(0, 0), Qt::UTC)));
-    QCOMPARE(doc.undoStack()->count(), 2);
-    // Typed back to the start: the merged step is gone.
+    QCOMPARE(doc.undoStack()->count(), 3);
+    QVERIFY(doc.setExpiresAt(1, std::nullopt)); // another token
+    QCOMPARE(doc.undoStack()->count(), 4);
+    doc.undoStack()->undo();
+    // Stepped back to the start: the merged step is gone.
     QVERIFY(doc.setExpiresAt(0, std::nullopt));
-    QCOMPARE(doc.undoStack()->count(), 1);
+    QCOMPARE(doc.undoStack()->count(), 2);
+    doc.undoStack()->undo();
     doc.undoStack()->undo();
     QVERIFY(doc.state() == before);
     QVERIFY(!doc.isModified());
@@ -350,6 +357,11 @@ void TestConfigDocument::toUserConfigFollowsTheEdits()
     QVERIFY(doc.setNtfy(u"ntfy"_s, {{u"url"_s, u"https://ntfy.sh"_s}}));
     QVERIFY(!doc.ntfyProblem().isEmpty());
     QCOMPARE(doc.problems().first().token, -1);
+    QVERIFY(!doc.canSave());
+    QCOMPARE(doc.saveBlockedReason(), doc.ntfyProblem());
+    // Still good for the ACL tester: the tokens are valid.
+    QVERIFY(doc.toUserConfig());
+    QVERIFY(doc.insertPattern(0, AclList::Get, 0, u"!"_s));
     QVERIFY(!doc.toUserConfig());
 }
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <QAction>
+#include <QApplication>
 #include <QCheckBox>
 #include <QFile>
 #include <QLabel>
@@ -11,9 +12,15 @@
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTimer>
+#include <QUndoStack>
 
+#include "focuschain.h"
+#include "gui/editor/acltesterpanel.h"
 #include "gui/editor/configdocument.h"
 #include "gui/editor/configeditorwindow.h"
+#include "gui/editor/newtokendialog.h"
+#include "gui/editor/ntfyform.h"
 #include "testutil.h"
 
 using namespace Patchwork;
@@ -37,6 +44,9 @@ private Q_SLOTS:
     void externalChangeOffersReload();
     void invalidFileShowsTheParserMessage();
     void everyFocusableControlHasAnAccessibleName();
+    void newTokenFromTheDialog();
+    void ntfyFormFollowsTheDocument();
+    void aclTesterGetsTheEditedConfig();
 
 private:
     QString writeSample(const QByteArray &bytes);
@@ -297,21 +307,66 @@ void TestConfigEditorWindow::everyFocusableControlHasAnAccessibleName()
     m_window->show();
     QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
     m_window->selectToken(1);
-    QStringList unnamed;
-    int focusable = 0;
-    QWidget *w = m_window.get();
-    do {
-        w = w->nextInFocusChain();
-        // A widget with a focus proxy (the line edit inside a date-time editor) never takes focus itself.
-        if (w->isVisible() && (w->focusPolicy() & Qt::TabFocus) && !w->focusProxy()) {
-            ++focusable;
-            if (w->accessibleName().isEmpty()) {
-                unnamed.append(QString::fromLatin1(w->metaObject()->className()) + u' ' + w->objectName());
-            }
-        }
-    } while (w != m_window.get());
-    QVERIFY2(unnamed.isEmpty(), qPrintable(unnamed.join(u", "_s)));
-    QVERIFY(focusable >= 10);
+    verifyFocusChainNamed(m_window.get());
+}
+
+void TestConfigEditorWindow::newTokenFromTheDialog()
+{
+    QVERIFY(m_window->openFile(writeSample(SAMPLE)));
+    m_window->show();
+    QString key;
+    QTimer::singleShot(0, this, [&key] {
+        auto *dialog = qobject_cast<NewTokenDialog *>(QApplication::activeModalWidget());
+        QVERIFY(dialog);
+        key = dialog->key();
+        dialog->accept();
+    });
+    m_window->newTokenAction()->trigger();
+    QVERIFY(UserConfig::isHashedKey(key));
+    QCOMPARE(m_window->document()->tokenCount(), 4);
+    QCOMPARE(m_window->document()->tokenKeys().last(), key);
+    QCOMPARE(m_window->currentToken(), 3);
+    m_window->activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(m_window.get()));
+    QTest::keySequence(m_window.get(), QKeySequence::Undo);
+    QCOMPARE(m_window->document()->tokenCount(), 3);
+}
+
+void TestConfigEditorWindow::ntfyFormFollowsTheDocument()
+{
+    QVERIFY(m_window->openFile(writeSample(SAMPLE)));
+    NtfyForm *form = m_window->ntfyForm();
+    QVERIFY(form->type().isEmpty());
+    QVERIFY(m_window->document()->setNtfy(u"ntfy"_s, {{u"url"_s, u"https://ntfy.sh"_s}, {u"topic"_s, u"a"_s}}));
+    QCOMPARE(form->type(), u"ntfy"_s);
+    QCOMPARE(form->config().value(u"topic"_s).toString(), u"a"_s);
+
+    // Typing in the form edits the document: one undo step for the whole word.
+    m_window->show();
+    auto *topic = form->findChild<QLineEdit *>(u"ntfyTopicLineEdit"_s);
+    QVERIFY(topic);
+    topic->setFocus();
+    topic->selectAll();
+    QTest::keyClicks(topic, u"alerts"_s);
+    QCOMPARE(m_window->document()->ntfyConfig().value(u"topic"_s).toString(), u"alerts"_s);
+    QCOMPARE(m_window->document()->undoStack()->count(), 2);
+    m_window->document()->undoStack()->undo();
+    QCOMPARE(form->config().value(u"topic"_s).toString(), u"a"_s);
+    m_window->document()->undoStack()->undo();
+    QVERIFY(form->type().isEmpty());
+}
+
+void TestConfigEditorWindow::aclTesterGetsTheEditedConfig()
+{
+    QVERIFY(m_window->openFile(writeSample(SAMPLE)));
+    auto *result = m_window->aclTester()->findChild<QLabel *>(u"resultLabel"_s);
+    QVERIFY(result);
+    const QString problems = u"The config has problems; fix them to test access."_s;
+    QVERIFY(result->text() != problems);
+    QVERIFY(m_window->document()->setPattern(1, AclList::Post, 0, u"!"_s));
+    QCOMPARE(result->text(), problems);
+    m_window->document()->undoStack()->undo();
+    QVERIFY(result->text() != problems);
 }
 
 QTEST_MAIN(TestConfigEditorWindow)
