@@ -338,6 +338,7 @@ bool ConfigEditorWindow::save()
 
 bool ConfigEditorWindow::saveAs(const QString &path)
 {
+    commitPendingEdit();
     if (m_document->hasComments()
         && ask(QMessageBox::Warning,
                tr("This file has comments. Saving writes the file anew, without its comments (the YAML library "
@@ -358,6 +359,7 @@ bool ConfigEditorWindow::saveAs(const QString &path)
 
 bool ConfigEditorWindow::maybeSave()
 {
+    commitPendingEdit();
     if (!m_document->isModified()) {
         return true;
     }
@@ -457,6 +459,19 @@ void ConfigEditorWindow::onLoaded()
 
 void ConfigEditorWindow::refresh()
 {
+    if (m_refreshLater) {
+        if (!m_refreshQueued) {
+            m_refreshQueued = true;
+            QMetaObject::invokeMethod(
+                this,
+                [this] {
+                    m_refreshQueued = false;
+                    refresh();
+                },
+                Qt::QueuedConnection);
+        }
+        return;
+    }
     refreshTokenList();
     refreshTokenForm();
     const QList<ConfigProblem> problems = m_document->problems();
@@ -678,17 +693,20 @@ void ConfigEditorWindow::onPatternEdited(QListWidgetItem *item)
     if (m_updating) {
         return;
     }
-    const int index = m_patternList->row(item);
-    const QString text = item->text();
-    // The list is rebuilt by the change; do it after the view has finished with the item.
-    QMetaObject::invokeMethod(
-        this,
-        [this, index, text] {
-            if (!m_document->setPattern(currentToken(), currentList(), index, text)) {
-                refreshPatterns();
-            }
-        },
-        Qt::QueuedConnection);
+    // The document changes now; the list holding `item` is rebuilt once the view is done with it.
+    m_refreshLater = true;
+    m_document->setPattern(currentToken(), currentList(), m_patternList->row(item), item->text());
+    m_refreshLater = false;
+}
+
+void ConfigEditorWindow::commitPendingEdit()
+{
+    // A pattern still being typed when Save is clicked (the tool bar takes no focus) or the window closes
+    // is part of the edit.
+    const QModelIndex index = m_patternList->currentIndex();
+    if (QWidget *editor = m_patternList->indexWidget(index)) {
+        Q_EMIT m_patternList->itemDelegateForIndex(index)->commitData(editor);
+    }
 }
 
 void ConfigEditorWindow::onExpiryEdited()

@@ -107,6 +107,7 @@ private:
     void movePattern(int delta);
     void negatePattern();
     void onPatternEdited(QListWidgetItem *item);
+    void commitPendingEdit();
     void onExpiryEdited();
     void onChangedOnDisk();
     void showError(const QString &message);
@@ -118,6 +119,9 @@ private:
     QString m_usersDir;
     bool m_updating = false;
     bool m_askingReload = false;
+    // Inside the pattern list's own signal: refresh() waits for the event loop.
+    bool m_refreshLater = false;
+    bool m_refreshQueued = false;
 
     QAction *m_newAction = nullptr;
     QAction *m_openAction = nullptr;

@@ -37,6 +37,7 @@ private Q_SLOTS:
     void init();
     void cleanup();
     void invalidPatternDisablesSave();
+    void patternBeingTypedIsSaved();
     void literalTokensMasked();
     void tokenLabels();
     void closingWithChangesAsks();
@@ -176,6 +177,28 @@ void TestConfigEditorWindow::invalidPatternDisablesSave()
     QCOMPARE(patternList()->item(1)->text(), QString());
     QTest::keySequence(m_window.get(), QKeySequence::Undo);
     QCOMPARE(patternList()->item(1)->text(), u"!"_s);
+}
+
+void TestConfigEditorWindow::patternBeingTypedIsSaved()
+{
+    const QString path = writeSample(SAMPLE);
+    QVERIFY(m_window->openFile(path));
+    m_window->show();
+    QVERIFY(QTest::qWaitForWindowActive(m_window.get()));
+    m_window->selectToken(1);
+    m_window->selectList(AclList::Post);
+    QListWidget *list = patternList();
+    list->setCurrentRow(0);
+    list->editItem(list->item(0));
+    auto *editor = list->viewport()->findChild<QLineEdit *>();
+    QVERIFY(editor);
+    editor->selectAll();
+    QTest::keyClicks(editor, u"/typed/*"_s);
+    // Saved by its shortcut while the editor is still open.
+    QTest::keySequence(m_window.get(), QKeySequence::Save);
+    QVERIFY2(readFile(path).contains("\"/typed/*\""), readFile(path).constData());
+    QVERIFY(!m_window->document()->isModified());
+    QTRY_COMPARE(patternList()->item(0)->text(), u"/typed/*"_s);
 }
 
 void TestConfigEditorWindow::literalTokensMasked()
