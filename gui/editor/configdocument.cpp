@@ -25,6 +25,11 @@ namespace
 constexpr int MERGEABLE_ID = 1;
 const QString RECENT_FILES_KEY = QStringLiteral("editor/recentFiles");
 
+bool hasIndex(const std::optional<QStringList> &patterns, int index)
+{
+    return patterns && index >= 0 && index < patterns->size();
+}
+
 DraftState draftFromConfig(const UserConfig &config)
 {
     DraftState state;
@@ -266,88 +271,73 @@ bool ConfigDocument::setExpiresAt(int row, const std::optional<QDateTime> &expir
 
 bool ConfigDocument::setListPresent(int row, AclList list, bool present)
 {
-    if (!validRow(row)) {
-        return false;
-    }
-    DraftState after = m_state;
-    std::optional<QStringList> &patterns = after.tokens[row].lists[size_t(list)];
-    if (present && !patterns) {
-        patterns = QStringList();
-    } else if (!present) {
-        patterns.reset();
-    }
-    return edit(present ? tr("Add %1 list").arg(aclListKey(list)) : tr("Remove %1 list").arg(aclListKey(list)), after);
+    return editList(row,
+                    list,
+                    present ? tr("Add %1 list").arg(aclListKey(list)) : tr("Remove %1 list").arg(aclListKey(list)),
+                    [present](std::optional<QStringList> &patterns) {
+                        if (present && !patterns) {
+                            patterns = QStringList();
+                        } else if (!present) {
+                            patterns.reset();
+                        }
+                        return true;
+                    });
 }
 
 bool ConfigDocument::insertPattern(int row, AclList list, int index, const QString &text)
 {
-    if (!validRow(row)) {
-        return false;
-    }
-    DraftState after = m_state;
-    std::optional<QStringList> &patterns = after.tokens[row].lists[size_t(list)];
-    if (!patterns) {
-        patterns = QStringList();
-    }
-    if (index < 0 || index > patterns->size()) {
-        index = int(patterns->size());
-    }
-    patterns->insert(index, text);
-    return edit(tr("Add pattern"), after);
+    return editList(row, list, tr("Add pattern"), [index, &text](std::optional<QStringList> &patterns) {
+        if (!patterns) {
+            patterns = QStringList();
+        }
+        patterns->insert(index < 0 || index > patterns->size() ? patterns->size() : index, text);
+        return true;
+    });
 }
 
 bool ConfigDocument::setPattern(int row, AclList list, int index, const QString &text)
 {
-    if (!validRow(row)) {
-        return false;
-    }
-    DraftState after = m_state;
-    std::optional<QStringList> &patterns = after.tokens[row].lists[size_t(list)];
-    if (!patterns || index < 0 || index >= patterns->size()) {
-        return false;
-    }
-    (*patterns)[index] = text;
-    return edit(tr("Edit pattern"), after);
+    return editList(row, list, tr("Edit pattern"), [index, &text](std::optional<QStringList> &patterns) {
+        if (!hasIndex(patterns, index)) {
+            return false;
+        }
+        (*patterns)[index] = text;
+        return true;
+    });
 }
 
 bool ConfigDocument::removePattern(int row, AclList list, int index)
 {
-    if (!validRow(row)) {
-        return false;
-    }
-    DraftState after = m_state;
-    std::optional<QStringList> &patterns = after.tokens[row].lists[size_t(list)];
-    if (!patterns || index < 0 || index >= patterns->size()) {
-        return false;
-    }
-    patterns->removeAt(index);
-    return edit(tr("Remove pattern"), after);
+    return editList(row, list, tr("Remove pattern"), [index](std::optional<QStringList> &patterns) {
+        if (!hasIndex(patterns, index)) {
+            return false;
+        }
+        patterns->removeAt(index);
+        return true;
+    });
 }
 
 bool ConfigDocument::movePattern(int row, AclList list, int from, int to)
 {
-    if (!validRow(row)) {
-        return false;
-    }
-    DraftState after = m_state;
-    std::optional<QStringList> &patterns = after.tokens[row].lists[size_t(list)];
-    if (!patterns || from < 0 || from >= patterns->size() || to < 0 || to >= patterns->size()) {
-        return false;
-    }
-    patterns->move(from, to);
-    return edit(tr("Move pattern"), after);
+    return editList(row, list, tr("Move pattern"), [from, to](std::optional<QStringList> &patterns) {
+        if (!hasIndex(patterns, from) || !hasIndex(patterns, to)) {
+            return false;
+        }
+        patterns->move(from, to);
+        return true;
+    });
 }
 
 bool ConfigDocument::toggleNegation(int row, AclList list, int index)
 {
-    const std::optional<QStringList> patterns = token(row).lists[size_t(list)];
-    if (!patterns || index < 0 || index >= patterns->size()) {
-        return false;
-    }
-    const QString text = patterns->at(index);
-    DraftState after = m_state;
-    (*after.tokens[row].lists[size_t(list)])[index] = text.startsWith(u'!') ? text.mid(1) : QString(u'!' + text);
-    return edit(tr("Toggle negation"), after);
+    return editList(row, list, tr("Toggle negation"), [index](std::optional<QStringList> &patterns) {
+        if (!hasIndex(patterns, index)) {
+            return false;
+        }
+        QString &text = (*patterns)[index];
+        text = text.startsWith(u'!') ? text.mid(1) : QString(u'!' + text);
+        return true;
+    });
 }
 
 bool ConfigDocument::setNtfy(const QString &type, const QVariantMap &config)
@@ -553,6 +543,18 @@ bool ConfigDocument::openRelayUser(const QString &usersDir, const QString &user,
     }
     newDocument(path);
     return true;
+}
+
+bool ConfigDocument::editList(int row,
+                              AclList list,
+                              const QString &text,
+                              const std::function<bool(std::optional<QStringList> &patterns)> &change)
+{
+    if (!validRow(row)) {
+        return false;
+    }
+    DraftState after = m_state;
+    return change(after.tokens[row].lists[size_t(list)]) && edit(text, after);
 }
 
 bool ConfigDocument::edit(const QString &text, const DraftState &after, const QString &mergeKey)

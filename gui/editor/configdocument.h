@@ -2,6 +2,7 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -166,6 +167,11 @@ private:
     // Pushes a command from the current state to `after` (nothing when equal). Consecutive commands with
     // the same non-empty `mergeKey` merge into one undo step.
     bool edit(const QString &text, const DraftState &after, const QString &mergeKey = QString());
+    // An edit of one list: `change` works on a copy and returns false when it changes nothing.
+    bool editList(int row,
+                  AclList list,
+                  const QString &text,
+                  const std::function<bool(std::optional<QStringList> &patterns)> &change);
     void applyState(const DraftState &state);
     void revalidate();
     void setLoaded(std::shared_ptr<const UserConfig> base, const QString &path, const QByteArray &bytes);
