@@ -70,6 +70,11 @@ void DesktopNotifier::setStormLimit(int count, int windowMs)
     m_stormWindowMs = qMax(1, windowMs);
 }
 
+int DesktopNotifier::stormLimit() const
+{
+    return m_stormLimit;
+}
+
 void DesktopNotifier::setAppIcon(const QString &iconName)
 {
     m_appIcon = iconName;

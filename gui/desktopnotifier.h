@@ -46,6 +46,7 @@ public:
     // The tray icon used for the fallback (not owned); null = no fallback pop-ups.
     void setFallbackTrayIcon(QSystemTrayIcon *trayIcon);
     void setStormLimit(int count, int windowMs);
+    int stormLimit() const;
     void setAppIcon(const QString &iconName);
 
     Backend backend() const;

@@ -57,6 +57,15 @@ HistoryWindow::HistoryWindow(HistoryStore *store, UrlOpener urlOpener, QWidget *
     m_openButton->setObjectName(QStringLiteral("openPushButton"));
     m_deleteButton->setObjectName(QStringLiteral("deletePushButton"));
     m_clearButton->setObjectName(QStringLiteral("clearPushButton"));
+    m_copyButton->setAccessibleName(tr("Copy the selected message"));
+    m_openButton->setAccessibleName(tr("Open the link of the selected message"));
+    m_deleteButton->setAccessibleName(tr("Delete the selected message"));
+    m_clearButton->setAccessibleName(tr("Clear the whole history"));
+    setTabOrder(m_searchLineEdit, m_tableView);
+    setTabOrder(m_tableView, m_copyButton);
+    setTabOrder(m_copyButton, m_openButton);
+    setTabOrder(m_openButton, m_deleteButton);
+    setTabOrder(m_deleteButton, m_clearButton);
 
     auto *buttons = new QHBoxLayout;
     buttons->addWidget(m_unreadLabel, 1);
@@ -83,8 +92,11 @@ HistoryWindow::HistoryWindow(HistoryStore *store, UrlOpener urlOpener, QWidget *
     connect(new QShortcut(QKeySequence::Copy, m_tableView), &QShortcut::activated, this, &HistoryWindow::copySelected);
     connect(
         new QShortcut(QKeySequence::Delete, m_tableView), &QShortcut::activated, this, &HistoryWindow::deleteSelected);
-    connect(
-        new QShortcut(QKeySequence::Find, this), &QShortcut::activated, this, [this] { m_searchLineEdit->setFocus(); });
+    connect(new QShortcut(QKeySequence::Find, this), &QShortcut::activated, this, [this] {
+        m_searchLineEdit->setFocus(Qt::ShortcutFocusReason);
+        m_searchLineEdit->selectAll();
+    });
+    connect(new QShortcut(QKeySequence::Close, this), &QShortcut::activated, this, &QWidget::close);
     connect(m_model, &QAbstractItemModel::modelReset, this, &HistoryWindow::updateState);
     connect(m_tableView->selectionModel(), &QItemSelectionModel::selectionChanged, this, &HistoryWindow::updateState);
     connect(store, &HistoryStore::unreadCountChanged, this, &HistoryWindow::updateState);

@@ -56,25 +56,41 @@ RelayController::Settings RelayController::settings() const
 
 void RelayController::setSettings(const Settings &settings)
 {
+    if (settings == m_settings) {
+        return;
+    }
     m_settings = settings;
+    Q_EMIT settingsChanged();
+}
+
+RelayController::Settings RelayController::readSettings(QSettings &settings)
+{
+    Settings s;
+    settings.beginGroup(QStringLiteral("relay"));
+    s.lan = settings.value(QStringLiteral("lan"), false).toBool();
+    s.port = quint16(settings.value(QStringLiteral("port"), DefaultPort).toUInt());
+    s.usersDir = settings.value(QStringLiteral("usersDir")).toString();
+    settings.endGroup();
+    return s;
+}
+
+void RelayController::writeSettings(QSettings &settings, const Settings &relaySettings)
+{
+    settings.beginGroup(QStringLiteral("relay"));
+    settings.setValue(QStringLiteral("lan"), relaySettings.lan);
+    settings.setValue(QStringLiteral("port"), relaySettings.port);
+    settings.setValue(QStringLiteral("usersDir"), relaySettings.usersDir);
+    settings.endGroup();
 }
 
 void RelayController::loadSettings(QSettings &settings)
 {
-    settings.beginGroup(QStringLiteral("relay"));
-    m_settings.lan = settings.value(QStringLiteral("lan"), false).toBool();
-    m_settings.port = quint16(settings.value(QStringLiteral("port"), DefaultPort).toUInt());
-    m_settings.usersDir = settings.value(QStringLiteral("usersDir")).toString();
-    settings.endGroup();
+    setSettings(readSettings(settings));
 }
 
 void RelayController::saveSettings(QSettings &settings) const
 {
-    settings.beginGroup(QStringLiteral("relay"));
-    settings.setValue(QStringLiteral("lan"), m_settings.lan);
-    settings.setValue(QStringLiteral("port"), m_settings.port);
-    settings.setValue(QStringLiteral("usersDir"), m_settings.usersDir);
-    settings.endGroup();
+    writeSettings(settings, m_settings);
 }
 
 QString RelayController::usersDir() const
@@ -131,14 +147,14 @@ QUrl RelayController::localUrl() const
     if (!isRunning()) {
         return {};
     }
-    const QHostAddress host = bindAddress();
+    const QHostAddress host = listenAddress();
     return httpUrl(isAnyAddress(host) ? QStringLiteral("127.0.0.1") : host.toString(), m_relay->port());
 }
 
 QList<QUrl> RelayController::lanUrls() const
 {
     QList<QUrl> urls;
-    const QHostAddress host = bindAddress();
+    const QHostAddress host = listenAddress();
     if (!isRunning() || host.isLoopback()) {
         return urls;
     }
@@ -160,13 +176,18 @@ QString RelayController::summary() const
     if (!isRunning()) {
         return tr("Local relay stopped");
     }
-    return bindAddress().isLoopback() ? tr("Local relay on port %1 (this computer)").arg(m_relay->port())
-                                      : tr("Local relay on port %1 (LAN)").arg(m_relay->port());
+    return listenAddress().isLoopback() ? tr("Local relay on port %1 (this computer)").arg(m_relay->port())
+                                        : tr("Local relay on port %1 (LAN)").arg(m_relay->port());
 }
 
 Server::Relay *RelayController::relay() const
 {
     return m_relay;
+}
+
+QHostAddress RelayController::listenAddress() const
+{
+    return m_relay->settings().host;
 }
 
 QHostAddress RelayController::bindAddress() const

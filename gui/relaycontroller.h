@@ -42,7 +42,12 @@ public:
     // `dataDir` holds secret_key and the default users directory. `clock` (not owned) outlives this.
     RelayController(Clock *clock, const QString &dataDir, QObject *parent = nullptr);
 
+    // The saved settings (group `relay`: lan, port, usersDir; never the --relay-host override).
+    static Settings readSettings(QSettings &settings);
+    static void writeSettings(QSettings &settings, const Settings &relaySettings);
+
     Settings settings() const;
+    // Takes effect at the next start(); settingsChanged() when they differ.
     void setSettings(const Settings &settings);
     void loadSettings(QSettings &settings);
     void saveSettings(QSettings &settings) const;
@@ -69,6 +74,8 @@ public:
     Server::Relay *relay() const;
 
 Q_SIGNALS:
+    // setSettings() changed the settings (the relay panel and the Settings dialog both edit them).
+    void settingsChanged();
     // Running state, port or URLs changed.
     void stateChanged();
     // A start failed or the relay reported an error (a clear sentence for the user).
@@ -77,7 +84,10 @@ Q_SIGNALS:
     void countsChanged();
 
 private:
+    // Where start() will listen (the settings).
     QHostAddress bindAddress() const;
+    // Where the running relay listens: settings changed since its start wait for the next one.
+    QHostAddress listenAddress() const;
 
     Server::Relay *m_relay;
     QString m_dataDir;

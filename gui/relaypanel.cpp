@@ -11,6 +11,7 @@
 #include <QLineEdit>
 #include <QListWidget>
 #include <QPushButton>
+#include <QShortcut>
 #include <QSpinBox>
 #include <QToolButton>
 #include <QVBoxLayout>
@@ -38,6 +39,7 @@ RelayPanel::RelayPanel(RelayController *relay, QWidget *parent)
     setObjectName(QStringLiteral("relayPanel"));
     setWindowTitle(tr("Local relay — Patchwork"));
     m_lanCheckBox->setObjectName(QStringLiteral("lanCheckBox"));
+    m_lanCheckBox->setAccessibleName(tr("Reachable from the LAN"));
     m_portSpinBox->setObjectName(QStringLiteral("portSpinBox"));
     m_portSpinBox->setRange(0, 65535);
     m_portSpinBox->setSpecialValueText(tr("any free port"));
@@ -46,6 +48,7 @@ RelayPanel::RelayPanel(RelayController *relay, QWidget *parent)
     m_usersDirLineEdit->setAccessibleName(tr("Users directory"));
     m_usersDirLineEdit->setPlaceholderText(tr("Default: in the app's data directory"));
     m_startStopButton->setObjectName(QStringLiteral("startStopPushButton"));
+    m_startStopButton->setAccessibleName(tr("Start or stop the local relay"));
     m_stateLabel->setObjectName(QStringLiteral("stateLabel"));
     m_errorLabel->setObjectName(QStringLiteral("errorLabel"));
     m_errorLabel->setWordWrap(true);
@@ -55,6 +58,7 @@ RelayPanel::RelayPanel(RelayController *relay, QWidget *parent)
     m_urlListWidget->setAccessibleName(tr("URLs of the relay"));
     m_urlListWidget->setMaximumHeight(96);
     m_copyButton->setObjectName(QStringLiteral("copyUrlPushButton"));
+    m_copyButton->setAccessibleName(tr("Copy the selected URL"));
     m_qrLabel->setObjectName(QStringLiteral("qrLabel"));
     m_qrLabel->setAccessibleName(tr("QR code of the selected URL"));
     m_qrLabel->setAlignment(Qt::AlignCenter);
@@ -62,6 +66,7 @@ RelayPanel::RelayPanel(RelayController *relay, QWidget *parent)
     m_countsLabel->setObjectName(QStringLiteral("countsLabel"));
 
     auto *browse = new QToolButton(this);
+    browse->setObjectName(QStringLiteral("browseUsersDirToolButton"));
     browse->setText(tr("…"));
     browse->setAccessibleName(tr("Choose the users directory"));
     auto *usersRow = new QHBoxLayout;
@@ -94,11 +99,14 @@ RelayPanel::RelayPanel(RelayController *relay, QWidget *parent)
     layout->addLayout(controls);
     layout->addWidget(m_errorLabel);
     layout->addLayout(urlRow, 1);
+    setTabOrder(m_lanCheckBox, m_portSpinBox);
+    setTabOrder(m_portSpinBox, m_usersDirLineEdit);
+    setTabOrder(m_usersDirLineEdit, browse);
+    setTabOrder(browse, m_startStopButton);
+    setTabOrder(m_startStopButton, m_urlListWidget);
+    setTabOrder(m_urlListWidget, m_copyButton);
 
-    const RelayController::Settings s = relay->settings();
-    m_lanCheckBox->setChecked(s.lan);
-    m_portSpinBox->setValue(s.port);
-    m_usersDirLineEdit->setText(s.usersDir);
+    loadForm();
 
     connect(m_startStopButton, &QPushButton::clicked, this, &RelayPanel::toggleRunning);
     connect(m_copyButton, &QPushButton::clicked, this, &RelayPanel::copyCurrentUrl);
@@ -109,10 +117,25 @@ RelayPanel::RelayPanel(RelayController *relay, QWidget *parent)
         }
     });
     connect(m_urlListWidget, &QListWidget::currentRowChanged, this, &RelayPanel::updateQrCode);
+    // Closes the panel's own window; inside the main window (which must stay) it does nothing.
+    connect(new QShortcut(QKeySequence::Close, this), &QShortcut::activated, this, [this] {
+        if (isWindow()) {
+            close();
+        }
+    });
+    connect(relay, &RelayController::settingsChanged, this, &RelayPanel::loadForm);
     connect(relay, &RelayController::stateChanged, this, &RelayPanel::updateState);
     connect(relay, &RelayController::errorOccurred, this, &RelayPanel::updateState);
     connect(relay, &RelayController::countsChanged, this, &RelayPanel::updateCounts);
     updateState();
+}
+
+void RelayPanel::loadForm()
+{
+    const RelayController::Settings s = m_relay->settings();
+    m_lanCheckBox->setChecked(s.lan);
+    m_portSpinBox->setValue(s.port);
+    m_usersDirLineEdit->setText(s.usersDir);
 }
 
 void RelayPanel::applySettings()

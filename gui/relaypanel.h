@@ -37,6 +37,8 @@ Q_SIGNALS:
     void settingsApplied();
 
 private:
+    // Shows the controller's settings (also when the Settings dialog changed them).
+    void loadForm();
     void updateState();
     void updateCounts();
     void updateQrCode();

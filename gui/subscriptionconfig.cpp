@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "gui/subscriptionconfig.h"
 
-#include <QCoreApplication>
 #include <QSettings>
 
 namespace Patchwork::Gui
@@ -11,11 +10,6 @@ namespace
 {
 
 const QString ARRAY = QStringLiteral("subscriptions");
-
-QString tr(const char *text)
-{
-    return QCoreApplication::translate("Patchwork::Gui::SubscriptionConfig", text);
-}
 
 } // namespace
 

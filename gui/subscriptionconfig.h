@@ -2,6 +2,7 @@
 #pragma once
 
 #include <QByteArray>
+#include <QCoreApplication>
 #include <QList>
 #include <QString>
 #include <QUrl>
@@ -14,6 +15,9 @@ namespace Patchwork::Gui
 // One subscription as the user configured it. The token is not here: TokenStore keeps it.
 struct SubscriptionConfig
 {
+    Q_DECLARE_TR_FUNCTIONS(Patchwork::Gui::SubscriptionConfig)
+
+public:
     QString id; // stable key (a UUID) for settings, keychain entries and the history
     QString name;
     QUrl serverUrl; // e.g. https://relay.example.org

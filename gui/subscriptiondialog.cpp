@@ -9,6 +9,7 @@
 #include <QLineEdit>
 #include <QListWidget>
 #include <QPushButton>
+#include <QShortcut>
 #include <QSpinBox>
 #include <QUuid>
 #include <QVBoxLayout>
@@ -40,26 +41,45 @@ SubscriptionDialog::SubscriptionDialog(const QList<SubscriptionConfig> &subscrip
     m_listWidget->setObjectName(QStringLiteral("subscriptionListWidget"));
     m_listWidget->setAccessibleName(tr("Subscriptions"));
     m_nameLineEdit->setObjectName(QStringLiteral("nameLineEdit"));
+    m_nameLineEdit->setAccessibleName(tr("Name"));
     m_serverLineEdit->setObjectName(QStringLiteral("serverLineEdit"));
+    m_serverLineEdit->setAccessibleName(tr("Server URL"));
     m_serverLineEdit->setPlaceholderText(QStringLiteral("https://relay.example.org"));
     m_localRelayButton->setObjectName(QStringLiteral("localRelayPushButton"));
     m_localRelayButton->setEnabled(!localRelayUrl.isEmpty());
     m_localRelayButton->setToolTip(tr("Use the local relay as the server"));
+    m_localRelayButton->setAccessibleName(tr("Use the local relay as the server"));
     m_pathLineEdit->setObjectName(QStringLiteral("pathLineEdit"));
+    m_pathLineEdit->setAccessibleName(tr("Channel path"));
     m_pathLineEdit->setPlaceholderText(QStringLiteral("/u/alice/notifications"));
     m_tokenLineEdit->setObjectName(QStringLiteral("tokenLineEdit"));
+    m_tokenLineEdit->setAccessibleName(tr("Token"));
     m_tokenLineEdit->setEchoMode(QLineEdit::Password);
     m_tokenLineEdit->setPlaceholderText(tr("Unchanged (leave empty for none)"));
     m_minPrioritySpinBox->setObjectName(QStringLiteral("minPrioritySpinBox"));
+    m_minPrioritySpinBox->setAccessibleName(tr("Minimum priority"));
     m_minPrioritySpinBox->setRange(1, 5);
     m_enabledCheckBox->setObjectName(QStringLiteral("enabledCheckBox"));
+    m_enabledCheckBox->setAccessibleName(tr("Enabled"));
     m_magicPrefixCheckBox->setObjectName(QStringLiteral("magicPrefixCheckBox"));
+    m_magicPrefixCheckBox->setAccessibleName(tr("Only messages starting with \"notify\" pop up"));
     m_mutedCheckBox->setObjectName(QStringLiteral("mutedCheckBox"));
+    m_mutedCheckBox->setAccessibleName(tr("Mute"));
+    QPushButton *ok = m_buttons->button(QDialogButtonBox::Ok);
+    ok->setObjectName(QStringLiteral("okPushButton"));
+    ok->setAccessibleName(tr("Save the subscriptions"));
+    QPushButton *cancel = m_buttons->button(QDialogButtonBox::Cancel);
+    cancel->setObjectName(QStringLiteral("cancelPushButton"));
+    cancel->setAccessibleName(tr("Cancel"));
     m_validationLabel->setObjectName(QStringLiteral("validationLabel"));
     m_validationLabel->setStyleSheet(QStringLiteral("color: #b00020;"));
 
     auto *add = new QPushButton(tr("&Add"), this);
+    add->setObjectName(QStringLiteral("addPushButton"));
+    add->setAccessibleName(tr("Add a subscription"));
     auto *remove = new QPushButton(tr("&Remove"), this);
+    remove->setObjectName(QStringLiteral("removePushButton"));
+    remove->setAccessibleName(tr("Remove the selected subscription"));
     auto *listButtons = new QHBoxLayout;
     listButtons->addWidget(add);
     listButtons->addWidget(remove);
@@ -72,7 +92,9 @@ SubscriptionDialog::SubscriptionDialog(const QList<SubscriptionConfig> &subscrip
     server->addWidget(m_localRelayButton);
     auto *form = new QFormLayout;
     form->addRow(tr("&Name:"), m_nameLineEdit);
-    form->addRow(tr("&Server URL:"), server);
+    auto *serverLabel = new QLabel(tr("&Server URL:"), this);
+    serverLabel->setBuddy(m_serverLineEdit);
+    form->addRow(serverLabel, server);
     form->addRow(tr("&Channel path:"), m_pathLineEdit);
     form->addRow(tr("&Token:"), m_tokenLineEdit);
     form->addRow(tr("Minimum &priority:"), m_minPrioritySpinBox);
@@ -87,12 +109,33 @@ SubscriptionDialog::SubscriptionDialog(const QList<SubscriptionConfig> &subscrip
     layout->addLayout(columns, 1);
     layout->addWidget(m_validationLabel);
     layout->addWidget(m_buttons);
+    const QList<QWidget *> tabOrder = {m_listWidget,
+                                       add,
+                                       remove,
+                                       m_nameLineEdit,
+                                       m_serverLineEdit,
+                                       m_localRelayButton,
+                                       m_pathLineEdit,
+                                       m_tokenLineEdit,
+                                       m_minPrioritySpinBox,
+                                       m_enabledCheckBox,
+                                       m_magicPrefixCheckBox,
+                                       m_mutedCheckBox,
+                                       ok,
+                                       cancel};
+    for (qsizetype i = 1; i < tabOrder.size(); ++i) {
+        setTabOrder(tabOrder.at(i - 1), tabOrder.at(i));
+    }
 
     for (const SubscriptionConfig &c : std::as_const(m_subscriptions)) {
         m_listWidget->addItem(c.name);
     }
     connect(add, &QPushButton::clicked, this, &SubscriptionDialog::addSubscription);
     connect(remove, &QPushButton::clicked, this, &SubscriptionDialog::removeCurrent);
+    connect(new QShortcut(QKeySequence::New, this), &QShortcut::activated, this, &SubscriptionDialog::addSubscription);
+    auto *removeShortcut = new QShortcut(QKeySequence::Delete, m_listWidget);
+    removeShortcut->setContext(Qt::WidgetShortcut);
+    connect(removeShortcut, &QShortcut::activated, this, &SubscriptionDialog::removeCurrent);
     connect(m_localRelayButton, &QPushButton::clicked, this, [this] {
         m_serverLineEdit->setText(m_localRelayUrl.toString());
     });

@@ -155,8 +155,11 @@ QString SubscriptionManager::summary() const
         return {};
     }
     const int failed = failedCount();
-    const QString connected = tr("%1/%2 subscriptions connected").arg(connectedCount()).arg(m_subscriptions.size());
-    return failed > 0 ? connected + tr(", %1 failed").arg(failed) : connected;
+    return failed > 0 ? tr("%1/%2 subscriptions connected, %3 failed")
+                            .arg(connectedCount())
+                            .arg(m_subscriptions.size())
+                            .arg(failed)
+                      : tr("%1/%2 subscriptions connected").arg(connectedCount()).arg(m_subscriptions.size());
 }
 
 void SubscriptionManager::reconnectAll()

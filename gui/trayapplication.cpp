@@ -7,6 +7,7 @@
 #include <QDBusConnection>
 #include <QDir>
 #include <QFileInfo>
+#include <QLocale>
 #include <QMenu>
 #include <QMessageBox>
 #include <QSettings>
@@ -20,10 +21,13 @@
 #include "gui/notificationdispatcher.h"
 #include "gui/relaycontroller.h"
 #include "gui/relaypanel.h"
+#include "gui/settings/settingsdialog.h"
+#include "gui/settings/traysettings.h"
 #include "gui/singleinstance.h"
 #include "gui/subscriptiondialog.h"
 #include "gui/subscriptionmanager.h"
 #include "gui/tokenstore.h"
+#include "gui/translationloader.h"
 #include "gui/traycontroller.h"
 #include "util/clock.h"
 
@@ -38,6 +42,7 @@ TrayApplication::TrayApplication(QObject *parent)
 TrayApplication::~TrayApplication()
 {
     // The windows and menus refer to the controllers, and the relay to the clock: tear down in that order.
+    delete m_settingsDialog;
     m_relayPanelWindow.reset();
     m_configEditor.reset();
     delete m_tray;
@@ -67,7 +72,12 @@ bool TrayApplication::parseArguments(const QStringList &arguments, Options *opti
                                            tr("Users directory of the local relay (default: the saved setting, "
                                               "users/ in the app's data directory)."),
                                            tr("dir"));
-    parser.addOptions({noTray, multi, relay, relayHost, relayPort, relayUsersDir});
+    const QCommandLineOption language(
+        QStringLiteral("lang"),
+        tr("Language of the user interface for this run: system, %1 (default: the saved setting).")
+            .arg(TranslationLoader::availableLanguages().join(QStringLiteral(", "))),
+        tr("language"));
+    parser.addOptions({noTray, multi, relay, relayHost, relayPort, relayUsersDir, language});
     if (!parser.parse(arguments)) {
         *errorMessage = parser.errorText();
         return false;
@@ -102,11 +112,27 @@ bool TrayApplication::parseArguments(const QStringList &arguments, Options *opti
         }
     }
     options->relayUsersDir = parser.value(relayUsersDir);
+    options->language = parser.value(language);
+    if (!options->language.isEmpty() && options->language != u"system"
+        && !TranslationLoader::availableLanguages().contains(options->language)) {
+        *errorMessage = tr("--lang: no translation for %1 (available: system, %2)")
+                            .arg(options->language, TranslationLoader::availableLanguages().join(QStringLiteral(", ")));
+        return false;
+    }
     return true;
 }
 
 bool TrayApplication::start(const Options &options, QString *errorMessage)
 {
+    // Translations first: every window, menu and message below is created in the chosen language.
+    m_settings = std::make_unique<QSettings>();
+    m_translations = std::make_unique<TranslationLoader>();
+    const QString choice =
+        options.language.isEmpty() ? m_settings->value(TranslationLoader::settingsKey()).toString() : options.language;
+    const QString language = TranslationLoader::chooseLanguage(choice, QLocale::system().uiLanguages());
+    // A language the user chose sets the date and number formats too; the system's language keeps the
+    // system's regional formats (de_AT stays de_AT).
+    m_translations->install(language, language == choice);
     if (options.singleInstance) {
         m_instance = std::make_unique<SingleInstance>();
         if (!m_instance->claim()) {
@@ -119,26 +145,24 @@ bool TrayApplication::start(const Options &options, QString *errorMessage)
         *errorMessage = tr("Cannot create the data directory %1.").arg(dataDir);
         return false;
     }
-    m_settings = std::make_unique<QSettings>();
     m_clock = std::make_unique<SystemClock>();
     m_history = new HistoryStore(this);
-    // Bounds from the settings file (history/maxCount, history/maxAgeDays; the Settings dialog will edit them).
-    m_history->setBounds(
-        m_settings->value(QStringLiteral("history/maxCount"), HistoryStore::DefaultMaxCount).toInt(),
-        m_settings->value(QStringLiteral("history/maxAgeDays"), HistoryStore::DefaultMaxAgeDays).toInt());
+    m_notifier = new DesktopNotifier(QDBusConnection::sessionBus(), systemUrlOpener(), this);
+    m_notifier->setAppIcon(QStringLiteral("patchwork-tray"));
+    m_dispatcher = new NotificationDispatcher(m_history, m_notifier, this);
+    // History bounds (before the history opens and prunes), storm limit and do-not-disturb from the settings.
+    const TraySettings saved = TraySettings::load(*m_settings);
+    saved.apply({m_history, m_notifier, m_dispatcher, nullptr}, saved);
+    connect(m_dispatcher, &NotificationDispatcher::doNotDisturbChanged, this, [this](bool on) {
+        TraySettings::saveDoNotDisturb(*m_settings, on);
+    });
     if (!m_history->open(QDir(dataDir).filePath(QStringLiteral("history.sqlite")), errorMessage)) {
         return false;
     }
-    m_notifier = new DesktopNotifier(QDBusConnection::sessionBus(), systemUrlOpener(), this);
-    m_notifier->setAppIcon(QStringLiteral("patchwork-tray"));
-    // Pop-ups per subscription per 10 s; only the settings file sets it (the benchmark raises it).
-    m_notifier->setStormLimit(
-        m_settings->value(QStringLiteral("notifications/stormLimit"), DesktopNotifier::DefaultStormLimit).toInt(),
-        DesktopNotifier::DefaultStormWindowMs);
-    m_dispatcher = new NotificationDispatcher(m_history, m_notifier, this);
     m_tray = new TrayController(m_history, m_notifier, m_dispatcher, systemUrlOpener(), options.useTray, this);
     connect(m_tray, &TrayController::quitRequested, qApp, &QCoreApplication::quit);
     connect(m_tray, &TrayController::editConfigRequested, this, &TrayApplication::editTokenConfig);
+    connect(m_tray, &TrayController::settingsRequested, this, &TrayApplication::showSettings);
     if (m_instance) {
         connect(m_instance.get(), &SingleInstance::raiseRequested, m_tray, &TrayController::raise);
     }
@@ -189,7 +213,11 @@ bool TrayApplication::start(const Options &options, QString *errorMessage)
         *errorMessage = m_relay->errorString();
         return false;
     }
-    if (options.startRelay) {
+    // The setting, unlike --relay, never keeps the tray from starting: a failure is shown as any relay error.
+    if (!options.startRelay && saved.relayStartAtLaunch) {
+        m_relay->start();
+    }
+    if (m_relay->isRunning()) {
         qCInfo(lcGui).noquote() << "local relay listening on" << m_relay->localUrl().toString();
     }
     return true;
@@ -306,6 +334,23 @@ void TrayApplication::editTokenConfig()
 ConfigEditorWindow *TrayApplication::configEditor() const
 {
     return m_configEditor.get();
+}
+
+void TrayApplication::showSettings()
+{
+    if (!m_settingsDialog) {
+        m_settingsDialog =
+            new SettingsDialog(m_settings.get(), {m_history, m_notifier, m_dispatcher, m_relay}, Autostart());
+        m_settingsDialog->setAttribute(Qt::WA_DeleteOnClose);
+    }
+    m_settingsDialog->show();
+    m_settingsDialog->raise();
+    m_settingsDialog->activateWindow();
+}
+
+SettingsDialog *TrayApplication::settingsDialog() const
+{
+    return m_settingsDialog;
 }
 
 SubscriptionManager *TrayApplication::subscriptions() const

@@ -5,6 +5,7 @@
 
 #include <QHostAddress>
 #include <QObject>
+#include <QPointer>
 #include <QStringList>
 
 class QMenu;
@@ -24,9 +25,11 @@ class HistoryStore;
 class NotificationDispatcher;
 class RelayController;
 class RelayPanel;
+class SettingsDialog;
 class SingleInstance;
 class SubscriptionManager;
 class TokenStore;
+class TranslationLoader;
 class TrayController;
 
 // The tray app assembled: parses the command line, claims the single instance, opens the history in the
@@ -47,6 +50,8 @@ public:
         QHostAddress relayHost;
         int relayPort = -1;
         QString relayUsersDir;
+        // --lang: "system" or a language code; empty = the saved choice (TranslationLoader::settingsKey()).
+        QString language;
     };
 
     explicit TrayApplication(QObject *parent = nullptr);
@@ -55,8 +60,8 @@ public:
     // Parses `arguments` (argv); false with `errorMessage` on a bad option. --help and --version exit.
     static bool parseArguments(const QStringList &arguments, Options *options, QString *errorMessage);
 
-    // Builds everything. Returns false when another instance runs (it was raised; exit 0) or on a fatal
-    // error (then `errorMessage` is set; exit 1).
+    // Builds everything (after installing the translations). Returns false when another instance runs (it was raised;
+    // exit 0) or on a fatal error (then `errorMessage` is set; exit 1).
     bool start(const Options &options, QString *errorMessage);
 
     TrayController *tray() const;
@@ -72,6 +77,9 @@ public:
     // Opens (or raises) the token-config editor; a save in the local relay's users directory reloads it.
     void editTokenConfig();
     ConfigEditorWindow *configEditor() const;
+    // Opens the Settings dialog (or raises the open one).
+    void showSettings();
+    SettingsDialog *settingsDialog() const;
 
 private:
     void buildSubscriptionsMenu();
@@ -81,12 +89,14 @@ private:
     void showRelayPanel();
 
     std::unique_ptr<QSettings> m_settings;
+    std::unique_ptr<TranslationLoader> m_translations;
     std::unique_ptr<Clock> m_clock;
     std::unique_ptr<SingleInstance> m_instance;
     std::unique_ptr<QMenu> m_relayMenu;
     std::unique_ptr<RelayPanel> m_relayPanelWindow;
     std::unique_ptr<QMenu> m_subscriptionsMenu;
     std::unique_ptr<ConfigEditorWindow> m_configEditor;
+    QPointer<SettingsDialog> m_settingsDialog;
     RelayController *m_relay = nullptr;
     TokenStore *m_tokens = nullptr;
     SubscriptionManager *m_subscriptions = nullptr;

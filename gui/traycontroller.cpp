@@ -39,9 +39,13 @@ TrayController::TrayController(HistoryStore *history,
     connect(dispatcher, &NotificationDispatcher::doNotDisturbChanged, m_doNotDisturbAction, &QAction::setChecked);
     m_editConfigAction = m_menu->addAction(tr("Edit token &config…"), this, &TrayController::editConfigRequested);
     m_editConfigAction->setObjectName(QStringLiteral("editConfigAction"));
+    m_settingsAction = m_menu->addAction(tr("&Settings…"), this, &TrayController::settingsRequested);
+    m_settingsAction->setObjectName(QStringLiteral("settingsAction"));
+    m_settingsAction->setShortcut(QKeySequence::Preferences);
     m_menu->addSeparator();
     m_quitAction = m_menu->addAction(tr("&Quit"), this, &TrayController::quitRequested);
     m_quitAction->setObjectName(QStringLiteral("quitAction"));
+    m_quitAction->setShortcut(QKeySequence::Quit);
 
     connect(history, &HistoryStore::unreadCountChanged, this, &TrayController::updateState);
     connect(notifier, &DesktopNotifier::historyRequested, this, &TrayController::showHistory);
@@ -133,6 +137,11 @@ QAction *TrayController::doNotDisturbAction() const
 QAction *TrayController::editConfigAction() const
 {
     return m_editConfigAction;
+}
+
+QAction *TrayController::settingsAction() const
+{
+    return m_settingsAction;
 }
 
 QAction *TrayController::quitAction() const

@@ -64,6 +64,7 @@ public:
     QAction *historyAction() const;
     QAction *doNotDisturbAction() const;
     QAction *editConfigAction() const;
+    QAction *settingsAction() const;
     QAction *quitAction() const;
     // Inserts `submenu` above "Notification history…" (the local relay, the subscriptions).
     void addSubmenu(QMenu *submenu);
@@ -80,6 +81,7 @@ Q_SIGNALS:
     void quitRequested();
     // "Edit token config…" was chosen.
     void editConfigRequested();
+    void settingsRequested();
     void iconStateChanged(Patchwork::Gui::TrayController::IconState state);
 
 private:
@@ -93,6 +95,7 @@ private:
     QAction *m_historyAction;
     QAction *m_doNotDisturbAction;
     QAction *m_editConfigAction;
+    QAction *m_settingsAction;
     QAction *m_quitAction;
     QSystemTrayIcon *m_trayIcon = nullptr;
     std::unique_ptr<MainWindow> m_mainWindow;

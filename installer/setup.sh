@@ -16,7 +16,9 @@ packages=(cmake ninja-build g++ pkg-config qt6-base-dev qt6-httpserver-dev qt6-w
     qt6-tools-dev-tools qt6-l10n-tools libyaml-cpp-dev clang-format curl
     dropbear-bin openssh-client libnss-wrapper # these three: tests/e2e/ssh.sh (no SSH service is enabled)
     qt6-svg-dev qtkeychain-qt6-dev libqrencode-dev libqt6sql6-sqlite # the tray app
+    qt6-translations-l10n # Qt's own catalogs (qtbase_de: standard buttons in the German tray)
     dbus xvfb xauth # the tray's tests (a private D-Bus) and screenshots
+    desktop-file-utils # tst_autostart validates the tray's autostart entry with desktop-file-validate
     clang libclang-rt-14-dev) # the fuzzers (clang + libFuzzer)
 
 install_missing() {

@@ -2,7 +2,6 @@
 #include "gui/editor/ntfyform.h"
 
 #include <QComboBox>
-#include <QCoreApplication>
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -24,8 +23,6 @@ namespace Patchwork::Gui
 
 namespace
 {
-
-constexpr auto CONTEXT = "Patchwork::Gui::NtfyForm";
 
 struct TypeSpec
 {
@@ -161,9 +158,10 @@ bool isText(const QVariant &value)
 class HeaderDelegate final : public QStyledItemDelegate
 {
 public:
-    HeaderDelegate(bool secret, QObject *parent)
+    HeaderDelegate(bool secret, const QString &accessibleName, QObject *parent)
         : QStyledItemDelegate(parent)
         , m_secret(secret)
+        , m_accessibleName(accessibleName)
     {
     }
 
@@ -178,8 +176,7 @@ public:
     QWidget *createEditor(QWidget *parent, const QStyleOptionViewItem &option, const QModelIndex &index) const override
     {
         QWidget *editor = QStyledItemDelegate::createEditor(parent, option, index);
-        editor->setAccessibleName(m_secret ? QCoreApplication::translate(CONTEXT, "Header value")
-                                           : QCoreApplication::translate(CONTEXT, "Header name"));
+        editor->setAccessibleName(m_accessibleName);
         if (auto *line = qobject_cast<QLineEdit *>(editor); line && m_secret) {
             line->setEchoMode(QLineEdit::PasswordEchoOnEdit);
         }
@@ -188,6 +185,7 @@ public:
 
 private:
     bool m_secret;
+    QString m_accessibleName;
 };
 
 } // namespace
@@ -196,10 +194,6 @@ NtfyForm::NtfyForm(QWidget *parent)
     : QWidget(parent)
     , m_typeComboBox(new QComboBox(this))
     , m_pages(new QStackedWidget(this))
-    , m_headersTable(new QTableWidget(0, 2, this))
-    , m_addHeaderButton(new QPushButton(tr("A&dd header"), this))
-    , m_removeHeaderButton(new QPushButton(tr("Re&move header"), this))
-    , m_problemLabel(new QLabel(this))
 {
     setObjectName(u"ntfyForm"_s);
     m_typeComboBox->setObjectName(u"ntfyTypeComboBox"_s);
@@ -215,6 +209,7 @@ NtfyForm::NtfyForm(QWidget *parent)
                                    m_pages);
     unknownPage->setWordWrap(true);
     m_pages->addWidget(unknownPage);
+    m_problemLabel = new QLabel(this);
     m_problemLabel->setObjectName(u"ntfyProblemLabel"_s);
     m_problemLabel->setStyleSheet(u"color: #b00020;"_s);
     m_problemLabel->setWordWrap(true);
@@ -283,8 +278,8 @@ QWidget *NtfyForm::createPage(const QString &type)
 
 QWidget *NtfyForm::createWebhookHeaders()
 {
-    auto *box = new QWidget(this);
-    m_headersTable->setParent(box);
+    auto *box = new QWidget(m_pages);
+    m_headersTable = new QTableWidget(0, 2, box);
     m_headersTable->setObjectName(u"webhookHeadersTableWidget"_s);
     m_headersTable->setAccessibleName(tr("Webhook headers"));
     m_headersTable->setToolTip(tr("Extra request headers; values are secrets, shown only while you edit them"));
@@ -295,12 +290,12 @@ QWidget *NtfyForm::createWebhookHeaders()
     m_headersTable->setSelectionMode(QAbstractItemView::SingleSelection);
     // Tab leaves the table instead of walking its cells.
     m_headersTable->setTabKeyNavigation(false);
-    m_headersTable->setItemDelegateForColumn(0, new HeaderDelegate(false, m_headersTable));
-    m_headersTable->setItemDelegateForColumn(1, new HeaderDelegate(true, m_headersTable));
-    m_addHeaderButton->setParent(box);
+    m_headersTable->setItemDelegateForColumn(0, new HeaderDelegate(false, tr("Header name"), m_headersTable));
+    m_headersTable->setItemDelegateForColumn(1, new HeaderDelegate(true, tr("Header value"), m_headersTable));
+    m_addHeaderButton = new QPushButton(tr("A&dd header"), box);
     m_addHeaderButton->setObjectName(u"addHeaderPushButton"_s);
     m_addHeaderButton->setAccessibleName(tr("Add header"));
-    m_removeHeaderButton->setParent(box);
+    m_removeHeaderButton = new QPushButton(tr("Re&move header"), box);
     m_removeHeaderButton->setObjectName(u"removeHeaderPushButton"_s);
     m_removeHeaderButton->setAccessibleName(tr("Remove header"));
 

@@ -68,10 +68,10 @@ private:
 
     QComboBox *m_typeComboBox;
     QStackedWidget *m_pages;
-    QTableWidget *m_headersTable;
-    QPushButton *m_addHeaderButton;
-    QPushButton *m_removeHeaderButton;
-    QLabel *m_problemLabel;
+    QTableWidget *m_headersTable = nullptr;
+    QPushButton *m_addHeaderButton = nullptr;
+    QPushButton *m_removeHeaderButton = nullptr;
+    QLabel *m_problemLabel = nullptr;
     QList<Field> m_fields;
     // Index in the type combo (and of the page) of each known type; an unknown type gets the last item.
     QHash<QString, int> m_typeIndex;

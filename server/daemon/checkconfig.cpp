@@ -2,11 +2,13 @@
 #include "daemon/checkconfig.h"
 
 #include <cstdio>
+#include <memory>
 
 #include <QFile>
 
 #include "access/directoryconfigsource.h"
 #include "access/userconfig.h"
+#include "notify/notifier.h"
 
 using namespace Qt::StringLiterals;
 
@@ -23,6 +25,16 @@ void printLine(FILE *stream, const QString &line)
     std::fflush(stream);
 }
 
+// The problem of the `ntfy` block as a notification would meet it (Notifier::checkConfig), or empty.
+QString ntfyProblem(const UserConfig &config)
+{
+    if (config.ntfyType().isEmpty()) {
+        return {};
+    }
+    const std::optional<Notifier::Result> problem = Notifier::checkConfig(config.ntfyType(), config.ntfyConfig());
+    return problem ? problem->message : QString();
+}
+
 } // namespace
 
 int runCheckConfig(const QStringList &args)
@@ -31,7 +43,8 @@ int runCheckConfig(const QStringList &args)
         printLine(stdout,
                   u"usage: patchworkd check-config FILE...\n"
                   "Validates user configurations (<users-dir>/<user>/config.yaml); prints FILE:LINE: message\n"
-                  "for each problem and exits 1 if there is any."_s);
+                  "for each problem (FILE: ntfy: message for a notification backend that cannot send)\n"
+                  "and exits 1 if there is any."_s);
         return 0;
     }
     if (args.isEmpty()) {
@@ -55,8 +68,12 @@ int runCheckConfig(const QStringList &args)
             continue;
         }
         QString error;
-        if (!UserConfig::parse(data, path, &error)) {
+        const std::shared_ptr<UserConfig> config = UserConfig::parse(data, path, &error);
+        if (!config) {
             printLine(stderr, error);
+            ++problems;
+        } else if (const QString problem = ntfyProblem(*config); !problem.isEmpty()) {
+            printLine(stderr, path + u": ntfy: "_s + problem);
             ++problems;
         }
     }

@@ -260,9 +260,63 @@ YAML::Node fromVariant(const QVariant &value)
     }
 }
 
+// A map key YAML can only write as an explicit `? key` (an implicit key is one line of at most 1024
+// characters): a collection, or a long scalar.
+bool needsExplicitKey(const YAML::Node &key)
+{
+    constexpr size_t MAX_IMPLICIT_KEY = 1000;
+    return !key.IsScalar() || key.Scalar().size() > MAX_IMPLICIT_KEY || key.Scalar().find('\n') != std::string::npos;
+}
+
+// Whether a map inside `node` (or `node` itself) has a key that must be explicit.
+bool hasExplicitKeyBelow(const YAML::Node &node)
+{
+    if (node.IsSequence()) {
+        return std::any_of(node.begin(), node.end(), [](const YAML::Node &item) { return hasExplicitKeyBelow(item); });
+    }
+    if (node.IsMap()) {
+        return std::any_of(node.begin(), node.end(), [](const auto &kv) {
+            return needsExplicitKey(kv.first) || hasExplicitKeyBelow(kv.first) || hasExplicitKeyBelow(kv.second);
+        });
+    }
+    return false;
+}
+
+// The (1-based) line of the first byte that is not printable UTF-8 text (YAML's c-printable set, here as
+// valid UTF-8 without C0 controls other than tab, LF and CR, and without DEL), or std::nullopt.
+std::optional<qsizetype> firstLineNotText(QByteArrayView yaml)
+{
+    const auto isForbidden = [](char c) {
+        return (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f;
+    };
+    qsizetype line = 1;
+    for (qsizetype start = 0; start <= yaml.size(); ++line) {
+        qsizetype end = yaml.indexOf('\n', start);
+        if (end < 0) {
+            end = yaml.size();
+        }
+        const QByteArrayView text = yaml.sliced(start, end - start);
+        if (!text.isValidUtf8() || std::any_of(text.begin(), text.end(), isForbidden)) {
+            return line;
+        }
+        start = end + 1;
+    }
+    return std::nullopt;
+}
+
+// How collections are written: in their own style, or all in block style. yaml-cpp writes an explicit key
+// in flow style as `?[`, which no reader accepts, and once it has written one it keeps writing `?` before
+// the keys that follow, also in flow collections; so a document with an explicit key is written in block
+// style throughout.
+enum class EmitStyle
+{
+    AsParsed,
+    Block,
+};
+
 // yaml-cpp's own emitter forgets that a scalar was quoted ("true" would be written back as the bool
 // true), so the document is written by walking it.
-void emitNode(YAML::Emitter &out, const YAML::Node &node)
+void emitNode(YAML::Emitter &out, const YAML::Node &node, EmitStyle style = EmitStyle::AsParsed)
 {
     switch (node.Type()) {
     case YAML::NodeType::Null:
@@ -271,7 +325,9 @@ void emitNode(YAML::Emitter &out, const YAML::Node &node)
         return;
     case YAML::NodeType::Scalar: {
         const std::string &tag = node.Tag();
-        if (tag == QUOTED_TAG) {
+        // yaml-cpp reads a lone `!` at the end of the input as the tag `tag:yaml.org,2002:`, which it would
+        // write as `!!` with no suffix: that is a non-specific tag too.
+        if (tag == QUOTED_TAG || tag == YAML_TAG_PREFIX) {
             out << YAML::DoubleQuoted << node.Scalar();
         } else if (tag.empty() || tag == "?") {
             out << node.Scalar();
@@ -282,29 +338,30 @@ void emitNode(YAML::Emitter &out, const YAML::Node &node)
         }
         return;
     }
-    case YAML::NodeType::Sequence:
-        if (node.Style() == YAML::EmitterStyle::Flow) {
-            out << YAML::Flow;
-        }
-        out << YAML::BeginSeq;
+    case YAML::NodeType::Sequence: {
+        const bool flow = style == EmitStyle::AsParsed && node.Style() == YAML::EmitterStyle::Flow;
+        out << (flow ? YAML::Flow : YAML::Block) << YAML::BeginSeq;
         for (const YAML::Node &item : node) {
-            emitNode(out, item);
+            emitNode(out, item, style);
         }
         out << YAML::EndSeq;
         return;
-    case YAML::NodeType::Map:
-        if (node.Style() == YAML::EmitterStyle::Flow) {
-            out << YAML::Flow;
-        }
-        out << YAML::BeginMap;
+    }
+    case YAML::NodeType::Map: {
+        const bool flow = style == EmitStyle::AsParsed && node.Style() == YAML::EmitterStyle::Flow;
+        out << (flow ? YAML::Flow : YAML::Block) << YAML::BeginMap;
         for (const auto &kv : node) {
+            if (needsExplicitKey(kv.first)) {
+                out << YAML::LongKey;
+            }
             out << YAML::Key;
-            emitNode(out, kv.first);
+            emitNode(out, kv.first, style);
             out << YAML::Value;
-            emitNode(out, kv.second);
+            emitNode(out, kv.second, style);
         }
         out << YAML::EndMap;
         return;
+    }
     }
 }
 
@@ -716,6 +773,17 @@ std::shared_ptr<UserConfig> UserConfig::parse(const QByteArray &yaml, const QStr
 {
     auto config = std::make_shared<UserConfig>();
     config->d->fileName = fileName;
+    // YAML is printable UTF-8 text (YAML 1.2 §5.1: no control characters but tab and line breaks). yaml-cpp
+    // does not check: bytes that are not UTF-8 would reach patterns and keys as replacement characters, and
+    // it reads a NUL into a key as a lone 0xA0 byte, so such a file would not mean what it says or save back
+    // the same.
+    if (const std::optional<qsizetype> line = firstLineNotText(yaml)) {
+        if (errorMessage) {
+            *errorMessage = fileName + u':' + QString::number(*line) + u": "_s
+                            + tr("the file is not text: invalid UTF-8 or a control character");
+        }
+        return nullptr;
+    }
     YAML::Node root;
     try {
         root = YAML::Load(std::string(yaml.constData(), size_t(yaml.size())));
@@ -946,7 +1014,7 @@ QByteArray UserConfig::toYaml() const
 {
     YAML::Emitter out;
     out.SetIndent(2);
-    emitNode(out, d->root);
+    emitNode(out, d->root, hasExplicitKeyBelow(d->root) ? EmitStyle::Block : EmitStyle::AsParsed);
     QByteArray yaml(out.c_str(), qsizetype(out.size()));
     if (!yaml.endsWith('\n')) {
         yaml.append('\n');

@@ -149,6 +149,10 @@ set -e
 [[ $status == 1 ]] || fail "check-config exit status $status"
 grep -q "^$work/users/carol/config.yaml:3: " "$work/cc.err" || fail "check-config output: $(cat "$work/cc.err")"
 ! "$daemon" check-config "$work/missing.yaml" 2>/dev/null || fail "check-config of a missing file"
+printf 'tokens: {}\nntfy:\n  type: gotify\n  config: {url: "https://gotify.example"}\n' >"$work/ntfy.yaml"
+! "$daemon" check-config "$work/ntfy.yaml" 2>"$work/cc.err" >/dev/null || fail "check-config of a gotify block without token"
+[[ $(cat "$work/cc.err") == "$work/ntfy.yaml: ntfy: Invalid notification backend configuration: "* ]] ||
+    fail "check-config output for the ntfy block: $(cat "$work/cc.err")"
 
 # --- metrics (PROTOCOL §12) ----------------------------------------------------------------------------
 c "$B/metrics" >"$work/metrics"

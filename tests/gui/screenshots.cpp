@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Renders the tray's windows with sample data into PNG files for the README (tests/gui/screenshots.sh runs
-// it under xvfb-run). Not a test: it asserts nothing.
+// it under xvfb-run, once per language). Not a test: it asserts nothing.
+//   patchwork_screenshots OUT_DIR [LANGUAGE]      (LANGUAGE: en or de, as --lang of the tray; default en)
 #include <cstdio>
 
 #include <QApplication>
@@ -9,6 +10,7 @@
 #include <QPainter>
 #include <QSettings>
 #include <QStandardPaths>
+#include <QTabWidget>
 #include <QTemporaryDir>
 #include <QTimer>
 
@@ -17,7 +19,9 @@
 #include "gui/mainwindow.h"
 #include "gui/relaycontroller.h"
 #include "gui/relaypanel.h"
+#include "gui/settings/settingsdialog.h"
 #include "gui/subscriptionconfig.h"
+#include "gui/subscriptiondialog.h"
 #include "gui/subscriptionmanager.h"
 #include "gui/trayapplication.h"
 #include "gui/traycontroller.h"
@@ -68,18 +72,22 @@ int main(int argc, char *argv[])
     QApplication app(argc, argv);
     QApplication::setQuitOnLastWindowClosed(false);
     const QString out = argc > 1 ? QString::fromLocal8Bit(argv[1]) : u"docs/screenshots"_s;
+    const QString language = argc > 2 ? QString::fromLocal8Bit(argv[2]) : u"en"_s;
     QDir().mkpath(out);
+    // The sample data in the screenshot's language, as a user would have it.
+    const bool de = language == u"de";
+    const auto sample = [de](const QString &english, const QString &german) { return de ? german : english; };
 
     {
         QSettings settings;
         SubscriptionConfig a;
         a.id = u"a"_s;
-        a.name = u"Server alerts"_s;
+        a.name = sample(u"Server alerts"_s, u"Server-Alarme"_s);
         a.serverUrl = QUrl(u"http://127.0.0.1:1"_s); // nothing listens: shows a reconnecting state
         a.channelPath = u"/public/pubsub/alerts"_s;
         SubscriptionConfig b = a;
         b.id = u"b"_s;
-        b.name = u"Backups"_s;
+        b.name = sample(u"Backups"_s, u"Sicherungen"_s);
         b.enabled = false;
         SubscriptionSettings::save(settings, {a, b});
         settings.setValue(u"relay/lan"_s, true);
@@ -91,17 +99,40 @@ int main(int argc, char *argv[])
     options.useTray = false; // Xvfb has no tray host; the menu and panels are grabbed directly
     options.singleInstance = false;
     options.startRelay = true;
+    options.language = language;
     QString error;
     if (!tray.start(options, &error)) {
         std::fprintf(stderr, "%s\n", qPrintable(error));
         return 1;
     }
     HistoryStore *history = tray.history();
-    addSample(history, 2, u"Server alerts"_s, u"⚠️ Disk almost full"_s, u"/var is at 93% on web-1"_s);
-    addSample(history, 9, u"CI"_s, u"build 7 passed"_s, u"main @ 4f2a91c, 312 tests"_s, u"https://ci.example.org/7"_s);
-    addSample(history, 45, u"Backups"_s, u"Backup done"_s, u"nas: 41 GiB in 12 min"_s);
-    addSample(history, 180, u"Server alerts"_s, u"web-2 is back"_s, u"HTTP 200 after 3 min"_s);
-    addSample(history, 1440, u"Door"_s, u"Someone rang"_s, u"front door, 18:02"_s);
+    const QString alerts = sample(u"Server alerts"_s, u"Server-Alarme"_s);
+    addSample(history,
+              2,
+              alerts,
+              sample(u"⚠️ Disk almost full"_s, u"⚠️ Platte fast voll"_s),
+              sample(u"/var is at 93% on web-1"_s, u"/var ist auf web-1 zu 93 % belegt"_s));
+    addSample(history,
+              9,
+              u"CI"_s,
+              sample(u"build 7 passed"_s, u"Build 7 erfolgreich"_s),
+              sample(u"main @ 4f2a91c, 312 tests"_s, u"main @ 4f2a91c, 312 Tests"_s),
+              u"https://ci.example.org/7"_s);
+    addSample(history,
+              45,
+              sample(u"Backups"_s, u"Sicherungen"_s),
+              sample(u"Backup done"_s, u"Sicherung fertig"_s),
+              sample(u"nas: 41 GiB in 12 min"_s, u"nas: 41 GiB in 12 min"_s));
+    addSample(history,
+              180,
+              alerts,
+              sample(u"web-2 is back"_s, u"web-2 ist wieder da"_s),
+              sample(u"HTTP 200 after 3 min"_s, u"HTTP 200 nach 3 min"_s));
+    addSample(history,
+              1440,
+              sample(u"Door"_s, u"Tür"_s),
+              sample(u"Someone rang"_s, u"Es hat geklingelt"_s),
+              sample(u"front door, 18:02"_s, u"Haustür, 18:02"_s));
 
     int status = 0;
     QTimer::singleShot(1500, &app, [&] {
@@ -139,6 +170,28 @@ int main(int argc, char *argv[])
         window->resize(820, 300);
         QApplication::processEvents();
         status |= save(window, out + u"/history.png"_s) ? 0 : 1;
+        window->hide();
+
+        // The subscription editor on its first entry.
+        SubscriptionDialog dialog(tray.subscriptions()->subscriptions(), tray.relay()->localUrl());
+        dialog.show();
+        QApplication::processEvents();
+        status |= save(&dialog, out + u"/subscriptions.png"_s) ? 0 : 1;
+        dialog.hide();
+
+        // The window shown instead of the tray icon when the desktop has no tray.
+        MainWindow *mainWindow = tray.tray()->mainWindow();
+        mainWindow->resize(640, 460);
+        mainWindow->show();
+        QApplication::processEvents();
+        status |= save(mainWindow, out + u"/main-window.png"_s) ? 0 : 1;
+        mainWindow->hide();
+
+        tray.showSettings(); // the running relay shows its note on the Local relay page
+        QWidget *settings = tray.settingsDialog();
+        settings->findChild<QTabWidget *>()->setCurrentIndex(1);
+        QApplication::processEvents();
+        status |= save(settings, out + u"/settings.png"_s) ? 0 : 1;
         app.exit(status);
     });
     return QApplication::exec();

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Regenerates docs/screenshots/*.png (tray menu, relay panel, history window) under Xvfb:
+# Regenerates the README's screenshots of every tray window under Xvfb, in English (docs/screenshots/*.png)
+# and German (docs/screenshots/de/*.png):
 #   tests/gui/screenshots.sh [BUILD_DIR]
 # Needs xvfb and xauth (installer/setup.sh installs them).
 set -euo pipefail
@@ -8,4 +9,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 build="${1:-$here/build}"
 cmake --build "$build" --target patchwork_screenshots >/dev/null
 export QT_QPA_PLATFORM=xcb
-xvfb-run -a -s "-screen 0 1280x800x24" "$build/bin/patchwork_screenshots" "$here/docs/screenshots"
+for lang in en de; do
+    out="$here/docs/screenshots"
+    [[ "$lang" == en ]] || out="$out/$lang"
+    xvfb-run -a -s "-screen 0 1280x800x24" "$build/bin/patchwork_screenshots" "$out" "$lang"
+done

@@ -214,6 +214,8 @@ void TestAclTesterPanel::focusChainNamed()
     panel.widget.show();
     QVERIFY(QTest::qWaitForWindowExposed(&panel.widget));
     verifyFocusChainNamed(&panel.widget);
+    QCOMPARE(focusChainOrder(&panel.widget),
+             (QStringList{u"methodComboBox"_s, u"targetLineEdit"_s, u"tokenLineEdit"_s, u"tokenComboBox"_s}));
 }
 
 QTEST_MAIN(TestAclTesterPanel)

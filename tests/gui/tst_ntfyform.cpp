@@ -32,6 +32,7 @@ private Q_SLOTS:
     void nonTextValueKeptUntilEdited();
     void focusChainNamed_data();
     void focusChainNamed();
+    void tabOrderFollowsLayout();
 };
 
 namespace
@@ -210,6 +211,15 @@ void TestNtfyForm::webhookHeaders()
     QCOMPARE(table->item(0, 0)->text(), u"X-Api-Key"_s);
     QCOMPARE(table->item(0, 1)->text(), u"k"_s);
 
+    // The value's editor is masked and named.
+    std::unique_ptr<QWidget> editor(table->itemDelegateForColumn(1)->createEditor(
+        table->viewport(), QStyleOptionViewItem(), table->model()->index(0, 1)));
+    auto *valueEditor = qobject_cast<QLineEdit *>(editor.get());
+    QVERIFY(valueEditor);
+    QCOMPARE(valueEditor->accessibleName(), u"Header value"_s);
+    QCOMPARE(valueEditor->echoMode(), QLineEdit::PasswordEchoOnEdit);
+    editor.reset();
+
     QSignalSpy edited(&form, &NtfyForm::edited);
     form.findChild<QPushButton *>(u"addHeaderPushButton"_s)->click();
     QCOMPARE(table->rowCount(), 2);
@@ -313,6 +323,20 @@ void TestNtfyForm::focusChainNamed()
     form.show();
     QVERIFY(QTest::qWaitForWindowExposed(&form));
     verifyFocusChainNamed(&form);
+}
+
+void TestNtfyForm::tabOrderFollowsLayout()
+{
+    NtfyForm form;
+    form.setBackend(u"webhook"_s, {});
+    form.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&form));
+    QCOMPARE(focusChainOrder(&form),
+             (QStringList{u"ntfyTypeComboBox"_s,
+                          u"webhookUrlLineEdit"_s,
+                          u"webhookHeadersTableWidget"_s,
+                          u"addHeaderPushButton"_s,
+                          u"removeHeaderPushButton"_s}));
 }
 
 QTEST_MAIN(TestNtfyForm)

@@ -2,9 +2,12 @@
 #include <QAction>
 #include <QDir>
 #include <QMenu>
+#include <QPointer>
 #include <QSettings>
 #include <QSignalSpy>
+#include <QSpinBox>
 #include <QStandardPaths>
+#include <QTcpServer>
 #include <QTest>
 
 #include "gui/editor/configdocument.h"
@@ -12,6 +15,7 @@
 #include "gui/mainwindow.h"
 #include "gui/relaycontroller.h"
 #include "gui/relaypanel.h"
+#include "gui/settings/settingsdialog.h"
 #include "gui/subscriptionmanager.h"
 #include "gui/trayapplication.h"
 #include "gui/traycontroller.h"
@@ -31,6 +35,9 @@ private Q_SLOTS:
     void parseArguments_data();
     void parseArguments();
     void assembled();
+    void settingsFromTheMenu();
+    void doNotDisturbKeptAcrossRestarts();
+    void relayStartsAtLaunchWhenSet();
 
 private:
     static QStringList texts(const QMenu *menu);
@@ -95,7 +102,7 @@ void TestTrayApplication::assembled()
     QVERIFY(app.tray()->mainWindow());
     QVERIFY(app.tray()->mainWindow()->findChild<RelayPanel *>());
     const QStringList top = texts(app.tray()->menu());
-    QCOMPARE(top.size(), 7);
+    QCOMPARE(top.size(), 8);
     QVERIFY(top.at(0).startsWith(u"Local relay on port "_s)); // the status line
     QCOMPARE(top.mid(1),
              (QStringList{u"&Local relay"_s,
@@ -103,6 +110,7 @@ void TestTrayApplication::assembled()
                           u"Notification &history…"_s,
                           u"&Do not disturb"_s,
                           u"Edit token &config…"_s,
+                          u"&Settings…"_s,
                           u"&Quit"_s}));
     QCOMPARE(app.tray()->iconState(), TrayController::IconState::RelayRunning);
     QCOMPARE(texts(app.relayMenu()), (QStringList{u"&Stop"_s, u"&Copy URL"_s, u"Relay &panel…"_s}));
@@ -135,6 +143,84 @@ void TestTrayApplication::assembled()
     const QAction *entry = app.subscriptionsMenu()->actions().first();
     QCOMPARE(entry->text(), u"Alerts — disabled"_s);
     QVERIFY(entry->isCheckable() && !entry->isChecked());
+}
+
+void TestTrayApplication::settingsFromTheMenu()
+{
+    QSettings().clear();
+    TrayApplication app;
+    TrayApplication::Options options;
+    options.singleInstance = false;
+    QString error;
+    QVERIFY2(app.start(options, &error), qPrintable(error));
+    QVERIFY(!app.settingsDialog());
+    app.tray()->settingsAction()->trigger();
+    QPointer<SettingsDialog> dialog = app.settingsDialog();
+    QVERIFY(dialog);
+    QVERIFY(QTest::qWaitForWindowExposed(dialog));
+    // A second click raises the same dialog; closing it deletes it.
+    app.tray()->settingsAction()->trigger();
+    QCOMPARE(app.settingsDialog(), dialog.data());
+    dialog->findChild<QSpinBox *>(u"maxCountSpinBox"_s)->setValue(77);
+    QVERIFY(dialog->apply());
+    QCOMPARE(app.history()->maxCount(), 77);
+    dialog->close();
+    QTRY_VERIFY(!dialog);
+    QVERIFY(!app.settingsDialog());
+}
+
+void TestTrayApplication::doNotDisturbKeptAcrossRestarts()
+{
+    QSettings().clear();
+    TrayApplication::Options options;
+    options.singleInstance = false;
+    QString error;
+    {
+        TrayApplication app;
+        QVERIFY2(app.start(options, &error), qPrintable(error));
+        QVERIFY(!app.tray()->doNotDisturbAction()->isChecked());
+        app.tray()->doNotDisturbAction()->trigger();
+    }
+    QCOMPARE(QSettings().value(u"notifications/doNotDisturb"_s).toBool(), true);
+    {
+        TrayApplication app;
+        QVERIFY2(app.start(options, &error), qPrintable(error));
+        QVERIFY(app.tray()->doNotDisturbAction()->isChecked());
+        app.tray()->doNotDisturbAction()->trigger();
+    }
+    QCOMPARE(QSettings().value(u"notifications/doNotDisturb"_s).toBool(), false);
+}
+
+void TestTrayApplication::relayStartsAtLaunchWhenSet()
+{
+    QSettings().clear();
+    QSettings().setValue(u"relay/startAtLaunch"_s, true);
+    QSettings().setValue(u"relay/port"_s, 0);
+    TrayApplication::Options options;
+    options.singleInstance = false;
+    QString error;
+    {
+        TrayApplication app;
+        QVERIFY2(app.start(options, &error), qPrintable(error));
+        QVERIFY(app.relay()->isRunning());
+        QSignalSpy stopped(app.relay()->relay(), &Patchwork::Server::Relay::stopped);
+        app.relay()->stop();
+        QVERIFY(stopped.wait(timeoutMs(5000)));
+    }
+    // A port in use is an error the tray shows, not a reason to exit (as --relay's is).
+    QTcpServer occupied;
+    QVERIFY(occupied.listen(QHostAddress::LocalHost));
+    QSettings().setValue(u"relay/port"_s, occupied.serverPort());
+    {
+        TrayApplication app;
+        QVERIFY2(app.start(options, &error), qPrintable(error));
+        QVERIFY(!app.relay()->isRunning());
+        QVERIFY(!app.relay()->errorString().isEmpty());
+    }
+    options.startRelay = true;
+    TrayApplication app;
+    QVERIFY(!app.start(options, &error));
+    QCOMPARE(error, app.relay()->errorString());
 }
 
 QTEST_MAIN(TestTrayApplication)
