@@ -160,7 +160,12 @@ bool TrayApplication::start(const Options &options, QString *errorMessage)
         return false;
     }
     m_tray = new TrayController(m_history, m_notifier, m_dispatcher, systemUrlOpener(), options.useTray, this);
-    connect(m_tray, &TrayController::quitRequested, qApp, &QCoreApplication::quit);
+    connect(m_tray, &TrayController::quitRequested, this, [this] {
+        // Unsaved edits in the token editor are asked about first (Cancel keeps running).
+        if (!m_configEditor || m_configEditor->maybeSave()) {
+            QCoreApplication::quit();
+        }
+    });
     connect(m_tray, &TrayController::editConfigRequested, this, &TrayApplication::editTokenConfig);
     connect(m_tray, &TrayController::settingsRequested, this, &TrayApplication::showSettings);
     if (m_instance) {

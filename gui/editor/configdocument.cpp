@@ -123,7 +123,9 @@ ConfigDocument::ConfigDocument(QObject *parent)
 
 ConfigDocument::~ConfigDocument()
 {
-    // The commands refer to this document; drop them before it goes.
+    // Clearing the stack (here or in its destructor) reports a clean state; nobody may hear that from a
+    // document (and often a window) being destroyed.
+    m_undoStack.blockSignals(true);
     m_undoStack.clear();
 }
 

@@ -244,16 +244,6 @@ void ConfigEditorWindow::buildForm()
     connect(
         m_ntfyForm, &NtfyForm::edited, this, [this] { m_document->setNtfy(m_ntfyForm->type(), m_ntfyForm->config()); });
 
-    m_aclTester = new AclTesterPanel;
-    auto *testerDock = new QDockWidget(tr("ACL tester"), this);
-    testerDock->setObjectName(QStringLiteral("aclTesterDock"));
-    testerDock->setWidget(m_aclTester);
-    addDockWidget(Qt::BottomDockWidgetArea, testerDock);
-    QAction *showTester = testerDock->toggleViewAction();
-    showTester->setText(tr("ACL &Tester"));
-    m_tokenMenu->addSeparator();
-    m_tokenMenu->addAction(showTester);
-
     auto *splitter = new QSplitter;
     splitter->addWidget(m_tokenList);
     splitter->addWidget(m_sideTabs);
@@ -264,6 +254,17 @@ void ConfigEditorWindow::buildForm()
     m_problemLabel->setObjectName(QStringLiteral("problemLabel"));
     m_problemLabel->setStyleSheet(QStringLiteral("color: #b00020;"));
     statusBar()->addWidget(m_problemLabel, 1);
+
+    // Below the editor, and after it in the tab order (so created after the central widget).
+    m_aclTester = new AclTesterPanel;
+    auto *testerDock = new QDockWidget(tr("ACL tester"), this);
+    testerDock->setObjectName(QStringLiteral("aclTesterDock"));
+    testerDock->setWidget(m_aclTester);
+    addDockWidget(Qt::BottomDockWidgetArea, testerDock);
+    QAction *showTester = testerDock->toggleViewAction();
+    showTester->setText(tr("ACL &Tester"));
+    m_tokenMenu->addSeparator();
+    m_tokenMenu->addAction(showTester);
 
     setTabOrder(m_tokenList, m_sideTabs);
     setTabOrder(m_sideTabs, m_adminCheckBox);

@@ -45,6 +45,7 @@ private Q_SLOTS:
     void externalChangeOffersReload();
     void invalidFileShowsTheParserMessage();
     void everyFocusableControlHasAnAccessibleName();
+    void destroyedWithUnsavedChanges();
     void newTokenFromTheDialog();
     void ntfyFormFollowsTheDocument();
     void aclTesterGetsTheEditedConfig();
@@ -331,6 +332,19 @@ void TestConfigEditorWindow::everyFocusableControlHasAnAccessibleName()
     QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
     m_window->selectToken(1);
     verifyFocusChainNamed(m_window.get());
+}
+
+void TestConfigEditorWindow::destroyedWithUnsavedChanges()
+{
+    // Deleting the window (the tray quitting) clears the undo stack after the window is gone: nothing may
+    // reach the half-destroyed window then.
+    auto window = std::make_unique<ConfigEditorWindow>(m_settings.get());
+    QVERIFY(window->openFile(writeSample(SAMPLE)));
+    QVERIFY(window->document()->setAdmin(0, true));
+    QVERIFY(window->isWindowModified());
+    QSignalSpy modified(window->document(), &ConfigDocument::modifiedChanged);
+    window.reset();
+    QCOMPARE(modified.size(), 0);
 }
 
 void TestConfigEditorWindow::newTokenFromTheDialog()

@@ -122,6 +122,17 @@ void TestTrayApplication::assembled()
     QVERIFY(app.configEditor() && app.configEditor()->isVisible());
     QVERIFY(app.configEditor()->openRelayUser(u"alice"_s));
     QCOMPARE(app.configEditor()->document()->filePath(), app.relay()->usersDir() + u"/alice/config.yaml"_s);
+    // Quit asks about unsaved edits first.
+    QVERIFY(app.configEditor()->document()->addToken(Patchwork::UserConfig::hashedKey("t")));
+    QStringList asked;
+    app.configEditor()->setQuestionHandler(
+        [&asked](QMessageBox::Icon, const QString &text, QMessageBox::StandardButtons) {
+            asked.append(text);
+            return QMessageBox::Discard;
+        });
+    app.tray()->quitAction()->trigger();
+    QCOMPARE(asked.size(), 1);
+    QVERIFY(asked.first().contains(u"unsaved changes"_s));
     app.configEditor()->close();
 
     // Stop from the menu: the menu, the status line and the icon follow.
