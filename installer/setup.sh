@@ -18,8 +18,10 @@ packages=(cmake ninja-build g++ pkg-config qt6-base-dev qt6-httpserver-dev qt6-w
     qt6-svg-dev qtkeychain-qt6-dev libqrencode-dev libqt6sql6-sqlite # the tray app
     qt6-translations-l10n # Qt's own catalogs (qtbase_de: standard buttons in the German tray)
     dbus xvfb xauth # the tray's tests (a private D-Bus) and screenshots
-    desktop-file-utils # tst_autostart validates the tray's autostart entry with desktop-file-validate
-    clang libclang-rt-14-dev) # the fuzzers (clang + libFuzzer)
+    clang libclang-rt-14-dev # the fuzzers (clang + libFuzzer)
+    dpkg-dev librsvg2-bin gzip # the Debian packages (dpkg-shlibdeps) and their icons and man pages
+    # the packaging tests (tests/packaging); desktop-file-validate also checks the tray's autostart entry
+    lintian systemd desktop-file-utils appstream nginx openssl)
 
 install_missing() {
     local missing=()

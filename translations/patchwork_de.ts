@@ -198,19 +198,19 @@
     <name>Patchwork::Gui::Autostart</name>
     <message>
         <source>Cannot remove %1: %2</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 kann nicht entfernt werden: %2</translation>
     </message>
     <message>
         <source>Cannot create the folder %1.</source>
-        <translation type="unfinished">Der Ordner %1 kann nicht angelegt werden.</translation>
+        <translation>Der Ordner %1 kann nicht angelegt werden.</translation>
     </message>
     <message>
         <source>Cannot write %1: %2</source>
-        <translation type="unfinished">%1 kann nicht geschrieben werden: %2</translation>
+        <translation>%1 kann nicht geschrieben werden: %2</translation>
     </message>
     <message>
         <source>A local relay for your LAN, and desktop notifications from your scripts</source>
-        <translation type="unfinished"></translation>
+        <translation>Ein lokales Relay für Ihr LAN und Desktop-Benachrichtigungen aus Ihren Skripten</translation>
     </message>
 </context>
 <context>
@@ -1060,159 +1060,159 @@
     <name>Patchwork::Gui::SettingsDialog</name>
     <message>
         <source>&amp;Start Patchwork when I log in</source>
-        <translation type="unfinished"></translation>
+        <translation>Patchwork beim Anmelden &amp;starten</translation>
     </message>
     <message>
         <source>Reachable from other devices on the &amp;LAN (all interfaces)</source>
-        <translation type="unfinished">Von anderen Geräten im &amp;LAN erreichbar (alle Schnittstellen)</translation>
+        <translation>Von anderen Geräten im &amp;LAN erreichbar (alle Schnittstellen)</translation>
     </message>
     <message>
         <source>Start the local relay &amp;when Patchwork starts</source>
-        <translation type="unfinished"></translation>
+        <translation>Lokales Relay beim Start von Patch&amp;work starten</translation>
     </message>
     <message>
         <source>&amp;Do not disturb: messages go to the history only</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Nicht stören: Nachrichten kommen nur in den Verlauf</translation>
     </message>
     <message>
         <source>Settings — Patchwork</source>
-        <translation type="unfinished"></translation>
+        <translation>Einstellungen — Patchwork</translation>
     </message>
     <message>
         <source>Settings pages</source>
-        <translation type="unfinished"></translation>
+        <translation>Einstellungsseiten</translation>
     </message>
     <message>
         <source>Start Patchwork when I log in</source>
-        <translation type="unfinished"></translation>
+        <translation>Patchwork beim Anmelden starten</translation>
     </message>
     <message>
         <source>Language</source>
-        <translation type="unfinished"></translation>
+        <translation>Sprache</translation>
     </message>
     <message>
         <source>System default</source>
-        <translation type="unfinished"></translation>
+        <translation>Systemsprache</translation>
     </message>
     <message>
         <source>&amp;Language:</source>
-        <translation type="unfinished"></translation>
+        <translation>Sprach&amp;e:</translation>
     </message>
     <message>
         <source>Applies after restart.</source>
-        <translation type="unfinished"></translation>
+        <translation>Wird nach einem Neustart wirksam.</translation>
     </message>
     <message>
         <source>Reachable from other devices on the LAN</source>
-        <translation type="unfinished"></translation>
+        <translation>Von anderen Geräten im LAN erreichbar</translation>
     </message>
     <message>
         <source>Port</source>
-        <translation type="unfinished">Port</translation>
+        <translation>Port</translation>
     </message>
     <message>
         <source>any free port</source>
-        <translation type="unfinished">beliebiger freier Port</translation>
+        <translation>beliebiger freier Port</translation>
     </message>
     <message>
         <source>Users directory</source>
-        <translation type="unfinished">Benutzerverzeichnis</translation>
+        <translation>Benutzerverzeichnis</translation>
     </message>
     <message>
         <source>Default: in the app&apos;s data directory</source>
-        <translation type="unfinished">Standard: im Datenverzeichnis der Anwendung</translation>
+        <translation>Standard: Datenverzeichnis der App</translation>
     </message>
     <message>
         <source>&amp;Browse…</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Durchsuchen…</translation>
     </message>
     <message>
         <source>Choose the users directory</source>
-        <translation type="unfinished">Benutzerverzeichnis auswählen</translation>
+        <translation>Benutzerverzeichnis auswählen</translation>
     </message>
     <message>
         <source>Start the local relay when Patchwork starts</source>
-        <translation type="unfinished"></translation>
+        <translation>Lokales Relay beim Start von Patchwork starten</translation>
     </message>
     <message>
         <source>&amp;Port:</source>
-        <translation type="unfinished">&amp;Port:</translation>
+        <translation>&amp;Port:</translation>
     </message>
     <message>
         <source>&amp;Users directory:</source>
-        <translation type="unfinished">&amp;Benutzerverzeichnis:</translation>
+        <translation>&amp;Benutzerverzeichnis:</translation>
     </message>
     <message>
         <source>Maximum number of messages</source>
-        <translation type="unfinished"></translation>
+        <translation>Höchstzahl an Nachrichten</translation>
     </message>
     <message>
         <source>Unlimited</source>
-        <translation type="unfinished"></translation>
+        <translation>Unbegrenzt</translation>
     </message>
     <message>
         <source>Delete messages older than this many days</source>
-        <translation type="unfinished"></translation>
+        <translation>Nachrichten nach so vielen Tagen löschen</translation>
     </message>
     <message>
         <source>Never</source>
-        <translation type="unfinished"></translation>
+        <translation>Nie</translation>
     </message>
     <message>
         <source>Maximum &amp;number of messages:</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Höchstzahl an Nachrichten:</translation>
     </message>
     <message>
         <source>Delete messages &amp;older than (days):</source>
-        <translation type="unfinished"></translation>
+        <translation>Nachrichten löschen nach (&amp;Tagen):</translation>
     </message>
     <message>
         <source>Pop-ups per subscription per 10 seconds</source>
-        <translation type="unfinished"></translation>
+        <translation>Pop-ups je Abonnement pro 10 Sekunden</translation>
     </message>
     <message>
         <source>Do not disturb</source>
-        <translation type="unfinished"></translation>
+        <translation>Nicht stören</translation>
     </message>
     <message>
         <source>&amp;Pop-ups per subscription per 10 seconds:</source>
-        <translation type="unfinished"></translation>
+        <translation>P&amp;op-ups je Abonnement pro 10 Sekunden:</translation>
     </message>
     <message>
         <source>More are summed up in one notification; the history keeps every message.</source>
-        <translation type="unfinished"></translation>
+        <translation>Weitere werden in einer Benachrichtigung zusammengefasst; der Verlauf behält jede Nachricht.</translation>
     </message>
     <message>
         <source>&amp;General</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Allgemein</translation>
     </message>
     <message>
         <source>Local &amp;relay</source>
-        <translation type="unfinished"></translation>
+        <translation>Lokales &amp;Relay</translation>
     </message>
     <message>
         <source>&amp;History</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Verlauf</translation>
     </message>
     <message>
         <source>&amp;Notifications</source>
-        <translation type="unfinished"></translation>
+        <translation>Benachrichtig&amp;ungen</translation>
     </message>
     <message>
         <source>Cannot write the settings file %1.</source>
-        <translation type="unfinished"></translation>
+        <translation>Die Einstellungsdatei %1 kann nicht geschrieben werden.</translation>
     </message>
     <message>
         <source>Port: enter a number from 0 (any free port) to 65535.</source>
-        <translation type="unfinished"></translation>
+        <translation>Port: Geben Sie eine Zahl von 0 (beliebiger freier Port) bis 65535 ein.</translation>
     </message>
     <message>
         <source>Users directory: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Benutzerverzeichnis: %1</translation>
     </message>
     <message>
         <source>The local relay is running: changes to it apply when it is next started.</source>
-        <translation type="unfinished"></translation>
+        <translation>Das lokale Relay läuft: Änderungen daran gelten ab seinem nächsten Start.</translation>
     </message>
 </context>
 <context>
@@ -1574,22 +1574,22 @@ Möchten Sie das Token stattdessen in einer Datei speichern, die nur Sie lesen k
     </message>
     <message>
         <source>&amp;Settings…</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Einstellungen…</translation>
     </message>
 </context>
 <context>
     <name>Patchwork::Gui::TraySettings</name>
     <message>
         <source>Enter an absolute path.</source>
-        <translation type="unfinished"></translation>
+        <translation>Geben Sie einen absoluten Pfad ein.</translation>
     </message>
     <message>
         <source>%1 is not a folder.</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 ist kein Ordner.</translation>
     </message>
     <message>
         <source>%1 is not writable.</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 ist nicht beschreibbar.</translation>
     </message>
 </context>
 <context>

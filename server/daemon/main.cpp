@@ -139,9 +139,12 @@ int main(int argc, char *argv[])
     QCoreApplication::setApplicationName(QStringLiteral("patchwork"));
     QCoreApplication::setApplicationVersion(QStringLiteral(PATCHWORK_VERSION));
     QStringList args = app.arguments().mid(1);
+    if (args.size() == 1 && args.first() == u"--version") {
+        args = {QStringLiteral("version")};
+    }
     const QString command =
         args.isEmpty() || args.first().startsWith(u'-') ? QStringLiteral("start") : args.takeFirst();
-    if (command == u"start") {
+    if (command == u"start" || command == u"s") { // `s`: the original's alias
         return runDaemon(app, args);
     }
     if (command == u"healthcheck") {
@@ -161,6 +164,6 @@ int main(int argc, char *argv[])
         std::printf("patchworkd %s\n", PATCHWORK_VERSION);
         return 0;
     }
-    return fail(
-        QStringLiteral("unknown command '%1' (try: start, healthcheck, check-config, tunnel, help)").arg(command));
+    return fail(QStringLiteral("unknown command '%1' (try: start, healthcheck, check-config, tunnel, help, version)")
+                    .arg(command));
 }

@@ -678,10 +678,11 @@ ServerOptions::parse(const QStringList &arguments, const QProcessEnvironment &en
 
 QString ServerOptions::usage()
 {
-    return tr("Usage: patchworkd [start] [OPTION]...\n"
+    return tr("Usage: patchworkd [start|s] [OPTION]...\n"
               "       patchworkd healthcheck [--url URL]\n"
               "       patchworkd check-config FILE...\n"
               "       patchworkd tunnel WS-URL [--token T | --token-file FILE] [--ca-file FILE]\n"
+              "       patchworkd --version\n"
               "\n"
               "Runs the Patchwork HTTP relay: infinite HTTP channels for scripts.\n"
               "\n"

@@ -17,7 +17,7 @@
 #   waiting ROLE N            waits until N requests wait as ROLE (consumer, producer, requester,
 #                             responder) on the relay at $B, read from its /metrics (free on loopback).
 
-daemon=$(realpath "$1")
+daemon=$(realpath -m "$1")
 work=$(mktemp -d)
 log=/dev/null
 runs=0
