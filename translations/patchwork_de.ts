@@ -411,10 +411,6 @@
         <translation>Muster hinzufügen</translation>
     </message>
     <message>
-        <source>Re&amp;move</source>
-        <translation>&amp;Entfernen</translation>
-    </message>
-    <message>
         <source>Remove pattern</source>
         <translation>Muster entfernen</translation>
     </message>
@@ -424,7 +420,7 @@
     </message>
     <message>
         <source>Move pattern up</source>
-        <translation>Muster nach oben</translation>
+        <translation>Muster nach vorn</translation>
     </message>
     <message>
         <source>Move do&amp;wn</source>
@@ -432,7 +428,7 @@
     </message>
     <message>
         <source>Move pattern down</source>
-        <translation>Muster nach unten</translation>
+        <translation>Muster nach hinten</translation>
     </message>
     <message>
         <source>&amp;Negate (!)</source>
@@ -457,14 +453,6 @@
     <message>
         <source>Editor pages</source>
         <translation>Editorseiten</translation>
-    </message>
-    <message>
-        <source>T&amp;oken</source>
-        <translation>To&amp;ken</translation>
-    </message>
-    <message>
-        <source>Noti&amp;fications</source>
-        <translation>Benach&amp;richtigungen</translation>
     </message>
     <message>
         <source>ACL tester</source>
@@ -561,6 +549,18 @@
         <translation>Die Datei wurde nicht neu geladen: Das Relay würde sie ebenfalls ablehnen.
 
 %1</translation>
+    </message>
+    <message>
+        <source>&amp;Remove</source>
+        <translation>&amp;Entfernen</translation>
+    </message>
+    <message>
+        <source>To&amp;ken</source>
+        <translation>To&amp;ken</translation>
+    </message>
+    <message>
+        <source>Notif&amp;ications</source>
+        <translation>Benach&amp;richtigungen</translation>
     </message>
 </context>
 <context>

@@ -114,7 +114,13 @@ void ConfigEditorWindow::buildActions()
     m_removeTokenAction = token->addAction(tr("&Remove Token"), this, &ConfigEditorWindow::removeCurrentToken);
     m_removeTokenAction->setObjectName(QStringLiteral("removeTokenAction"));
 
+    m_saveAction->setIcon(style()->standardIcon(QStyle::SP_DialogSaveButton));
+    m_undoAction->setIcon(style()->standardIcon(QStyle::SP_ArrowBack));
+    m_redoAction->setIcon(style()->standardIcon(QStyle::SP_ArrowForward));
+    m_newTokenAction->setIcon(style()->standardIcon(QStyle::SP_FileIcon));
+    m_removeTokenAction->setIcon(style()->standardIcon(QStyle::SP_TrashIcon));
     QToolBar *toolBar = addToolBar(tr("File"));
+    toolBar->setToolButtonStyle(Qt::ToolButtonIconOnly);
     toolBar->setObjectName(QStringLiteral("editorToolBar"));
     toolBar->addAction(m_saveAction);
     toolBar->addAction(m_undoAction);
@@ -196,7 +202,7 @@ void ConfigEditorWindow::buildForm()
         return b;
     };
     m_addPatternButton = button(tr("A&dd"), QStringLiteral("addPatternButton"), tr("Add pattern"));
-    m_removePatternButton = button(tr("Re&move"), QStringLiteral("removePatternButton"), tr("Remove pattern"));
+    m_removePatternButton = button(tr("&Remove"), QStringLiteral("removePatternButton"), tr("Remove pattern"));
     m_moveUpButton = button(tr("Move &up"), QStringLiteral("moveUpButton"), tr("Move pattern up"));
     m_moveDownButton = button(tr("Move do&wn"), QStringLiteral("moveDownButton"), tr("Move pattern down"));
     m_negateButton = button(tr("&Negate (!)"), QStringLiteral("negateButton"), tr("Negate pattern"));
@@ -226,7 +232,9 @@ void ConfigEditorWindow::buildForm()
     auto *form = new QFormLayout;
     form->addRow(tr("Key:"), m_keyLabel);
     form->addRow(m_adminCheckBox);
-    form->addRow(tr("E&xpires:"), expiry);
+    auto *expiresLabel = new QLabel(tr("E&xpires:"));
+    expiresLabel->setBuddy(m_expiresDateTimeEdit);
+    form->addRow(expiresLabel, expiry);
     auto *tokenLayout = new QVBoxLayout(tokenPage);
     tokenLayout->addLayout(form);
     tokenLayout->addWidget(m_listTabBar);
@@ -238,9 +246,9 @@ void ConfigEditorWindow::buildForm()
     m_sideTabs->setObjectName(QStringLiteral("sideTabWidget"));
     m_sideTabs->setAccessibleName(tr("Editor pages"));
     m_sideTabs->tabBar()->setAccessibleName(tr("Editor pages"));
-    m_sideTabs->addTab(tokenPage, tr("T&oken"));
+    m_sideTabs->addTab(tokenPage, tr("To&ken"));
     m_ntfyForm = new NtfyForm;
-    m_sideTabs->addTab(m_ntfyForm, tr("Noti&fications"));
+    m_sideTabs->addTab(m_ntfyForm, tr("Notif&ications"));
     connect(
         m_ntfyForm, &NtfyForm::edited, this, [this] { m_document->setNtfy(m_ntfyForm->type(), m_ntfyForm->config()); });
 
