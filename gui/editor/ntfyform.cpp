@@ -374,8 +374,11 @@ void NtfyForm::setBackend(const QString &type, const QVariantMap &config)
 
 QString NtfyForm::type() const
 {
-    const int index = m_typeComboBox->currentIndex();
-    return index == m_loadedIndex ? m_loadedType : m_typeComboBox->currentData().toString();
+    const QString current = m_typeComboBox->currentData().toString();
+    if (current.isEmpty()) {
+        return {};
+    }
+    return m_typeComboBox->currentIndex() == m_loadedIndex ? m_loadedType : current;
 }
 
 QStringList NtfyForm::keysOf(const QString &type) const

@@ -291,6 +291,10 @@ void TestNtfyForm::unknownTypeKept()
     QCOMPARE(typeCombo(form)->count(), 6);
     QCOMPARE(typeCombo(form)->currentData().toString(), u"matrix"_s);
     QCOMPARE(form.type(), u"Matrix"_s); // as written, until the user picks another type
+
+    form.setBackend(u" "_s, {});
+    QCOMPARE(form.type(), QString());
+    QCOMPARE(form.problem(), QString());
 }
 
 void TestNtfyForm::nonTextValueKeptUntilEdited()
