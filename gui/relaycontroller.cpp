@@ -2,6 +2,7 @@
 #include "gui/relaycontroller.h"
 
 #include <QDir>
+#include <QFileInfo>
 #include <QNetworkInterface>
 #include <QSettings>
 
@@ -95,6 +96,18 @@ void RelayController::saveSettings(QSettings &settings) const
 QString RelayController::usersDir() const
 {
     return m_settings.usersDir.isEmpty() ? QDir(m_dataDir).filePath(QStringLiteral("users")) : m_settings.usersDir;
+}
+
+bool RelayController::reloadUserConfig(const QString &path)
+{
+    const QFileInfo file(path);
+    const QFileInfo userDir(file.absolutePath());
+    if (!isRunning() || file.fileName() != u"config.yaml"
+        || QFileInfo(userDir.absolutePath()).canonicalFilePath() != QFileInfo(usersDir()).canonicalFilePath()) {
+        return false;
+    }
+    m_relay->reloadConfigs();
+    return true;
 }
 
 bool RelayController::start()

@@ -54,6 +54,10 @@ public:
     // The users directory in effect.
     QString usersDir() const;
 
+    // The token editor saved `path`: when it is `<usersDir>/<user>/config.yaml` and the relay runs, the
+    // relay reads its configurations again at once (not waiting for its file watch). True when it did.
+    bool reloadUserConfig(const QString &path);
+
     // Starts with the current settings; false (errorString() says why) when it could not listen.
     bool start();
     void stop();

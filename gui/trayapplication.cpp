@@ -14,6 +14,7 @@
 #include <QStandardPaths>
 
 #include "gui/desktopnotifier.h"
+#include "gui/editor/configeditorwindow.h"
 #include "gui/historystore.h"
 #include "gui/logging.h"
 #include "gui/mainwindow.h"
@@ -43,6 +44,7 @@ TrayApplication::~TrayApplication()
     // The windows and menus refer to the controllers, and the relay to the clock: tear down in that order.
     delete m_settingsDialog;
     m_relayPanelWindow.reset();
+    m_configEditor.reset();
     delete m_tray;
     m_relayMenu.reset();
     m_subscriptionsMenu.reset();
@@ -158,7 +160,13 @@ bool TrayApplication::start(const Options &options, QString *errorMessage)
         return false;
     }
     m_tray = new TrayController(m_history, m_notifier, m_dispatcher, systemUrlOpener(), options.useTray, this);
-    connect(m_tray, &TrayController::quitRequested, qApp, &QCoreApplication::quit);
+    connect(m_tray, &TrayController::quitRequested, this, [this] {
+        // Unsaved edits in the token editor are asked about first (Cancel keeps running).
+        if (!m_configEditor || m_configEditor->maybeSave()) {
+            QCoreApplication::quit();
+        }
+    });
+    connect(m_tray, &TrayController::editConfigRequested, this, &TrayApplication::editTokenConfig);
     connect(m_tray, &TrayController::settingsRequested, this, &TrayApplication::showSettings);
     if (m_instance) {
         connect(m_instance.get(), &SingleInstance::raiseRequested, m_tray, &TrayController::raise);
@@ -314,6 +322,23 @@ void TrayApplication::editSubscriptions()
         }
     });
     dialog->show();
+}
+
+void TrayApplication::editTokenConfig()
+{
+    if (!m_configEditor) {
+        m_configEditor = std::make_unique<ConfigEditorWindow>(m_settings.get());
+        connect(m_configEditor.get(), &ConfigEditorWindow::saved, m_relay, &RelayController::reloadUserConfig);
+    }
+    m_configEditor->setRelayUsersDir(m_relay->usersDir());
+    m_configEditor->show();
+    m_configEditor->raise();
+    m_configEditor->activateWindow();
+}
+
+ConfigEditorWindow *TrayApplication::configEditor() const
+{
+    return m_configEditor.get();
 }
 
 void TrayApplication::showSettings()

@@ -19,6 +19,7 @@ class Clock;
 namespace Patchwork::Gui
 {
 
+class ConfigEditorWindow;
 class DesktopNotifier;
 class HistoryStore;
 class NotificationDispatcher;
@@ -73,6 +74,9 @@ public:
     QMenu *subscriptionsMenu() const;
     // Opens the subscription editor; saves tokens and the list when accepted.
     void editSubscriptions();
+    // Opens (or raises) the token-config editor; a save in the local relay's users directory reloads it.
+    void editTokenConfig();
+    ConfigEditorWindow *configEditor() const;
     // Opens the Settings dialog (or raises the open one).
     void showSettings();
     SettingsDialog *settingsDialog() const;
@@ -91,6 +95,7 @@ private:
     std::unique_ptr<QMenu> m_relayMenu;
     std::unique_ptr<RelayPanel> m_relayPanelWindow;
     std::unique_ptr<QMenu> m_subscriptionsMenu;
+    std::unique_ptr<ConfigEditorWindow> m_configEditor;
     QPointer<SettingsDialog> m_settingsDialog;
     RelayController *m_relay = nullptr;
     TokenStore *m_tokens = nullptr;

@@ -37,6 +37,8 @@ TrayController::TrayController(HistoryStore *history,
     m_doNotDisturbAction->setChecked(dispatcher->doNotDisturb());
     connect(m_doNotDisturbAction, &QAction::toggled, dispatcher, &NotificationDispatcher::setDoNotDisturb);
     connect(dispatcher, &NotificationDispatcher::doNotDisturbChanged, m_doNotDisturbAction, &QAction::setChecked);
+    m_editConfigAction = m_menu->addAction(tr("Edit token &config…"), this, &TrayController::editConfigRequested);
+    m_editConfigAction->setObjectName(QStringLiteral("editConfigAction"));
     m_settingsAction = m_menu->addAction(tr("&Settings…"), this, &TrayController::settingsRequested);
     m_settingsAction->setObjectName(QStringLiteral("settingsAction"));
     m_settingsAction->setShortcut(QKeySequence::Preferences);
@@ -130,6 +132,11 @@ QAction *TrayController::historyAction() const
 QAction *TrayController::doNotDisturbAction() const
 {
     return m_doNotDisturbAction;
+}
+
+QAction *TrayController::editConfigAction() const
+{
+    return m_editConfigAction;
 }
 
 QAction *TrayController::settingsAction() const

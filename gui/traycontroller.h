@@ -63,6 +63,7 @@ public:
     // Menu entries, for the other controllers and tests.
     QAction *historyAction() const;
     QAction *doNotDisturbAction() const;
+    QAction *editConfigAction() const;
     QAction *settingsAction() const;
     QAction *quitAction() const;
     // Inserts `submenu` above "Notification history…" (the local relay, the subscriptions).
@@ -78,6 +79,8 @@ public:
 
 Q_SIGNALS:
     void quitRequested();
+    // "Edit token config…" was chosen.
+    void editConfigRequested();
     void settingsRequested();
     void iconStateChanged(Patchwork::Gui::TrayController::IconState state);
 
@@ -91,6 +94,7 @@ private:
     QAction *m_statusAction;
     QAction *m_historyAction;
     QAction *m_doNotDisturbAction;
+    QAction *m_editConfigAction;
     QAction *m_settingsAction;
     QAction *m_quitAction;
     QSystemTrayIcon *m_trayIcon = nullptr;

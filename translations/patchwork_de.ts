@@ -214,6 +214,356 @@
     </message>
 </context>
 <context>
+    <name>Patchwork::Gui::ConfigDocument</name>
+    <message>
+        <source>Cannot read %1: %2</source>
+        <translation>%1 kann nicht gelesen werden: %2</translation>
+    </message>
+    <message>
+        <source>Untitled</source>
+        <translation>Unbenannt</translation>
+    </message>
+    <message>
+        <source>This token is already in the file.</source>
+        <translation>Dieses Token steht bereits in der Datei.</translation>
+    </message>
+    <message>
+        <source>Add token</source>
+        <translation>Token hinzufügen</translation>
+    </message>
+    <message>
+        <source>Remove token</source>
+        <translation>Token entfernen</translation>
+    </message>
+    <message>
+        <source>Make admin</source>
+        <translation>Zum Administrator machen</translation>
+    </message>
+    <message>
+        <source>Remove admin</source>
+        <translation>Administratorrecht entziehen</translation>
+    </message>
+    <message>
+        <source>Change expiry</source>
+        <translation>Ablaufzeit ändern</translation>
+    </message>
+    <message>
+        <source>Add %1 list</source>
+        <translation>Liste %1 hinzufügen</translation>
+    </message>
+    <message>
+        <source>Remove %1 list</source>
+        <translation>Liste %1 entfernen</translation>
+    </message>
+    <message>
+        <source>Add pattern</source>
+        <translation>Muster hinzufügen</translation>
+    </message>
+    <message>
+        <source>Edit pattern</source>
+        <translation>Muster bearbeiten</translation>
+    </message>
+    <message>
+        <source>Remove pattern</source>
+        <translation>Muster entfernen</translation>
+    </message>
+    <message>
+        <source>Move pattern</source>
+        <translation>Muster verschieben</translation>
+    </message>
+    <message>
+        <source>Toggle negation</source>
+        <translation>Negation umschalten</translation>
+    </message>
+    <message>
+        <source>Change notification backend</source>
+        <translation>Benachrichtigungsdienst ändern</translation>
+    </message>
+    <message>
+        <source>The document has no file name yet.</source>
+        <translation>Das Dokument hat noch keinen Dateinamen.</translation>
+    </message>
+    <message>
+        <source>Not saved: the file written would not load: %1</source>
+        <translation>Nicht gespeichert: Die geschriebene Datei ließe sich nicht laden: %1</translation>
+    </message>
+    <message>
+        <source>Not saved: the file written would not load to what was edited.</source>
+        <translation>Nicht gespeichert: Die geschriebene Datei ergäbe beim Laden nicht das Bearbeitete.</translation>
+    </message>
+    <message>
+        <source>Cannot create the folder %1.</source>
+        <translation>Der Ordner %1 kann nicht angelegt werden.</translation>
+    </message>
+    <message>
+        <source>Cannot write %1: %2</source>
+        <translation>%1 kann nicht geschrieben werden: %2</translation>
+    </message>
+</context>
+<context>
+    <name>Patchwork::Gui::ConfigEditorWindow</name>
+    <message>
+        <source>&amp;File</source>
+        <translation>&amp;Datei</translation>
+    </message>
+    <message>
+        <source>&amp;New</source>
+        <translation>&amp;Neu</translation>
+    </message>
+    <message>
+        <source>&amp;Open…</source>
+        <translation>Ö&amp;ffnen…</translation>
+    </message>
+    <message>
+        <source>Open &amp;Recent</source>
+        <translation>&amp;Zuletzt geöffnet</translation>
+    </message>
+    <message>
+        <source>Open Relay &amp;User</source>
+        <translation>Relay-&amp;Benutzer öffnen</translation>
+    </message>
+    <message>
+        <source>&amp;Save</source>
+        <translation>&amp;Speichern</translation>
+    </message>
+    <message>
+        <source>Save &amp;As…</source>
+        <translation>Speichern &amp;unter…</translation>
+    </message>
+    <message>
+        <source>&amp;Close</source>
+        <translation>S&amp;chließen</translation>
+    </message>
+    <message>
+        <source>&amp;Edit</source>
+        <translation>&amp;Bearbeiten</translation>
+    </message>
+    <message>
+        <source>&amp;Undo</source>
+        <translation>&amp;Rückgängig</translation>
+    </message>
+    <message>
+        <source>&amp;Redo</source>
+        <translation>&amp;Wiederherstellen</translation>
+    </message>
+    <message>
+        <source>&amp;Token</source>
+        <translation>&amp;Token</translation>
+    </message>
+    <message>
+        <source>&amp;New Token…</source>
+        <translation>&amp;Neues Token…</translation>
+    </message>
+    <message>
+        <source>&amp;Remove Token</source>
+        <translation>Token &amp;entfernen</translation>
+    </message>
+    <message>
+        <source>File</source>
+        <translation>Datei</translation>
+    </message>
+    <message>
+        <source>Tokens</source>
+        <translation>Tokens</translation>
+    </message>
+    <message>
+        <source>&amp;Administrator (may use the admin endpoints)</source>
+        <translation>&amp;Administrator (darf die Admin-Endpunkte nutzen)</translation>
+    </message>
+    <message>
+        <source>Administrator</source>
+        <translation>Administrator</translation>
+    </message>
+    <message>
+        <source>Ne&amp;ver expires</source>
+        <translation>Läuft &amp;nie ab</translation>
+    </message>
+    <message>
+        <source>Never expires</source>
+        <translation>Läuft nie ab</translation>
+    </message>
+    <message>
+        <source>Expires at (UTC)</source>
+        <translation>Läuft ab am (UTC)</translation>
+    </message>
+    <message>
+        <source>Permission list</source>
+        <translation>Berechtigungsliste</translation>
+    </message>
+    <message>
+        <source>&amp;List written in the file (an absent or empty list allows nothing)</source>
+        <translation>&amp;Liste in die Datei schreiben (eine fehlende oder leere Liste erlaubt nichts)</translation>
+    </message>
+    <message>
+        <source>List present in the file</source>
+        <translation>Liste in der Datei vorhanden</translation>
+    </message>
+    <message>
+        <source>Patterns</source>
+        <translation>Muster</translation>
+    </message>
+    <message>
+        <source>A&amp;dd</source>
+        <translation>&amp;Hinzufügen</translation>
+    </message>
+    <message>
+        <source>Add pattern</source>
+        <translation>Muster hinzufügen</translation>
+    </message>
+    <message>
+        <source>Remove pattern</source>
+        <translation>Muster entfernen</translation>
+    </message>
+    <message>
+        <source>Move &amp;up</source>
+        <translation>Nach &amp;oben</translation>
+    </message>
+    <message>
+        <source>Move pattern up</source>
+        <translation>Muster nach vorn</translation>
+    </message>
+    <message>
+        <source>Move do&amp;wn</source>
+        <translation>Nach &amp;unten</translation>
+    </message>
+    <message>
+        <source>Move pattern down</source>
+        <translation>Muster nach hinten</translation>
+    </message>
+    <message>
+        <source>&amp;Negate (!)</source>
+        <translation>Ne&amp;gieren (!)</translation>
+    </message>
+    <message>
+        <source>Negate pattern</source>
+        <translation>Muster negieren</translation>
+    </message>
+    <message>
+        <source>A negated pattern (starting with !) denies what it matches</source>
+        <translation>Ein negiertes Muster (beginnt mit !) verbietet, worauf es passt</translation>
+    </message>
+    <message>
+        <source>Key:</source>
+        <translation>Schlüssel:</translation>
+    </message>
+    <message>
+        <source>E&amp;xpires:</source>
+        <translation>Läuft a&amp;b:</translation>
+    </message>
+    <message>
+        <source>Editor pages</source>
+        <translation>Editorseiten</translation>
+    </message>
+    <message>
+        <source>ACL tester</source>
+        <translation>ACL-Tester</translation>
+    </message>
+    <message>
+        <source>ACL &amp;Tester</source>
+        <translation>ACL-&amp;Tester</translation>
+    </message>
+    <message>
+        <source>The file was not opened: the relay would refuse it too.
+
+%1</source>
+        <translation>Die Datei wurde nicht geöffnet: Das Relay würde sie ebenfalls ablehnen.
+
+%1</translation>
+    </message>
+    <message>
+        <source>This file has comments. Saving writes the file anew, without its comments (the YAML library does not keep them). Save anyway?</source>
+        <translation>Diese Datei enthält Kommentare. Beim Speichern wird sie neu geschrieben, ohne ihre Kommentare (die YAML-Bibliothek behält sie nicht). Trotzdem speichern?</translation>
+    </message>
+    <message>
+        <source>Saved %1</source>
+        <translation>%1 gespeichert</translation>
+    </message>
+    <message>
+        <source>The token configuration %1 has unsaved changes. Save them?</source>
+        <translation>Die Token-Konfiguration %1 hat ungespeicherte Änderungen. Speichern?</translation>
+    </message>
+    <message>
+        <source>%1 (anyone without a token)</source>
+        <translation>%1 (jeder ohne Token)</translation>
+    </message>
+    <message>
+        <source>%1… (literal)</source>
+        <translation>%1… (Klartext)</translation>
+    </message>
+    <message>
+        <source>Cannot save: token %1: %2</source>
+        <translation>Speichern nicht möglich: Token %1: %2</translation>
+    </message>
+    <message>
+        <source>Cannot save: notifications: %1</source>
+        <translation>Speichern nicht möglich: Benachrichtigungen: %1</translation>
+    </message>
+    <message>
+        <source>Save</source>
+        <translation>Speichern</translation>
+    </message>
+    <message>
+        <source>A literal token: the key is the token itself (hidden)</source>
+        <translation>Ein Klartext-Token: Der Schlüssel ist das Token selbst (verborgen)</translation>
+    </message>
+    <message>
+        <source>This token has invalid settings.</source>
+        <translation>Dieses Token hat ungültige Einstellungen.</translation>
+    </message>
+    <message>
+        <source>No token chosen</source>
+        <translation>Kein Token gewählt</translation>
+    </message>
+    <message>
+        <source>%1[*] — Token config — Patchwork</source>
+        <translation>%1[*] — Token-Konfiguration — Patchwork</translation>
+    </message>
+    <message>
+        <source>No recent files</source>
+        <translation>Keine zuletzt geöffneten Dateien</translation>
+    </message>
+    <message>
+        <source>No users in the local relay&apos;s users directory</source>
+        <translation>Keine Benutzer im Benutzerverzeichnis des lokalen Relays</translation>
+    </message>
+    <message>
+        <source>Open token configuration</source>
+        <translation>Token-Konfiguration öffnen</translation>
+    </message>
+    <message>
+        <source>Save token configuration</source>
+        <translation>Token-Konfiguration speichern</translation>
+    </message>
+    <message>
+        <source>%1 was changed by another program. Reload it and discard your unsaved changes? (No keeps your version.)</source>
+        <translation>%1 wurde von einem anderen Programm geändert. Neu laden und Ihre ungespeicherten Änderungen verwerfen? („Nein“ behält Ihre Fassung.)</translation>
+    </message>
+    <message>
+        <source>%1 was changed by another program. Reload it? (No keeps this version.)</source>
+        <translation>%1 wurde von einem anderen Programm geändert. Neu laden? („Nein“ behält diese Fassung.)</translation>
+    </message>
+    <message>
+        <source>The file was not reloaded: the relay would refuse it too.
+
+%1</source>
+        <translation>Die Datei wurde nicht neu geladen: Das Relay würde sie ebenfalls ablehnen.
+
+%1</translation>
+    </message>
+    <message>
+        <source>&amp;Remove</source>
+        <translation>&amp;Entfernen</translation>
+    </message>
+    <message>
+        <source>To&amp;ken</source>
+        <translation>To&amp;ken</translation>
+    </message>
+    <message>
+        <source>Notif&amp;ications</source>
+        <translation>Benach&amp;richtigungen</translation>
+    </message>
+</context>
+<context>
     <name>Patchwork::Gui::DesktopNotifier</name>
     <message>
         <source>Show history</source>
@@ -1217,6 +1567,10 @@ Möchten Sie das Token stattdessen in einer Datei speichern, die nur Sie lesen k
     <message>
         <source>Patchwork</source>
         <translation>Patchwork</translation>
+    </message>
+    <message>
+        <source>Edit token &amp;config…</source>
+        <translation>Token-&amp;Konfiguration bearbeiten…</translation>
     </message>
     <message>
         <source>&amp;Settings…</source>

@@ -477,7 +477,7 @@ private:
     bool checkUniqueKeys(const YAML::Node &map);
     bool readTokens(const YAML::Node &key, const YAML::Node &value);
     bool readEntry(const YAML::Node &key, const YAML::Node &value, TokenEntry &entry);
-    bool readList(const YAML::Node &key, const YAML::Node &value, std::optional<PatternList> &list);
+    bool readList(const YAML::Node &key, AclList which, const YAML::Node &value, std::optional<PatternList> &list);
     bool readNtfy(const YAML::Node &key, const YAML::Node &value);
     // Walks the tree with aliases expanded, stopping at MAX_CONFIG_NODES nodes or MAX_CONFIG_DEPTH.
     bool checkSize(const YAML::Node &node, int depth);
@@ -651,7 +651,7 @@ bool ConfigReader::readEntry(const YAML::Node &key, const YAML::Node &value, Tok
         } else {
             for (AclList list : ALL_ACL_LISTS) {
                 if (name == aclListKeyView(list)) {
-                    if (!readList(kv.first, kv.second, entry.list(list))) {
+                    if (!readList(kv.first, list, kv.second, entry.list(list))) {
                         return false;
                     }
                     break;
@@ -662,7 +662,10 @@ bool ConfigReader::readEntry(const YAML::Node &key, const YAML::Node &value, Tok
     return true;
 }
 
-bool ConfigReader::readList(const YAML::Node &key, const YAML::Node &value, std::optional<PatternList> &list)
+bool ConfigReader::readList(const YAML::Node &key,
+                            AclList which,
+                            const YAML::Node &value,
+                            std::optional<PatternList> &list)
 {
     const QString name = toQString(key.Scalar());
     if (value.IsNull()) {
@@ -686,12 +689,11 @@ bool ConfigReader::readList(const YAML::Node &key, const YAML::Node &value, std:
             return fail(item.Mark().is_null() ? key.Mark() : item.Mark(),
                         UserConfig::tr("%1 must be a list of strings").arg(name));
         }
-        QString reason;
+        QString message;
         const QString text = item.IsNull() ? QString() : toQString(item.Scalar());
-        const auto pattern = Pattern::parse(text, &reason);
+        const auto pattern = UserConfig::parsePattern(which, text, &message);
         if (!pattern) {
-            return fail(item.Mark().is_null() ? key.Mark() : item.Mark(),
-                        UserConfig::tr("%1: invalid pattern: %2").arg(name, reason));
+            return fail(item.Mark().is_null() ? key.Mark() : item.Mark(), message);
         }
         patterns.append(*pattern);
     }
@@ -927,7 +929,9 @@ bool UserConfig::setToken(const QString &key, const TokenEntry &entry, QString *
             continue;
         }
         YAML::Node seq(YAML::NodeType::Sequence);
-        seq.SetStyle(YAML::EmitterStyle::Flow);
+        // A list written as a block stays a block; new lists are written in flow style.
+        const YAML::Node old = findValue(entryNode, name);
+        seq.SetStyle(old.IsSequence() ? old.Style() : YAML::EmitterStyle::Flow);
         for (const Pattern &p : patterns->patterns()) {
             seq.push_back(quotedScalar(p.text()));
         }
@@ -1016,6 +1020,16 @@ QByteArray UserConfig::toYaml() const
         yaml.append('\n');
     }
     return yaml;
+}
+
+std::optional<Pattern> UserConfig::parsePattern(AclList list, const QString &text, QString *errorMessage)
+{
+    QString reason;
+    auto pattern = Pattern::parse(text, &reason);
+    if (!pattern && errorMessage) {
+        *errorMessage = tr("%1: invalid pattern: %2").arg(aclListKey(list), reason);
+    }
+    return pattern;
 }
 
 bool UserConfig::isHashedKey(QStringView key)

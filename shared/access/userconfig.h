@@ -116,6 +116,10 @@ public:
     // the order of keys are kept; quoted scalars stay quoted; anchors/aliases are written expanded.
     QByteArray toYaml() const;
 
+    // One pattern of `list` as the reader takes it: std::nullopt for an invalid one, with the reader's message
+    // (without the file and line) in *errorMessage: `<LIST>: invalid pattern: <reason>`.
+    static std::optional<Pattern> parsePattern(AclList list, const QString &text, QString *errorMessage = nullptr);
+
     static bool isHashedKey(QStringView key);
     // `sha256:<64 lowercase hex>` of `token`: the key an editor stores for a new token.
     static QString hashedKey(QByteArrayView token);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <QApplication>
+#include <QDir>
 #include <QLineEdit>
 #include <QSettings>
 #include <QStandardPaths>
@@ -7,8 +8,11 @@
 #include <QTest>
 
 #include "focuschain.h"
+#include "gui/editor/configdocument.h"
+#include "gui/editor/configeditorwindow.h"
 #include "gui/historywindow.h"
 #include "gui/mainwindow.h"
+#include "gui/relaycontroller.h"
 #include "gui/relaypanel.h"
 #include "gui/subscriptiondialog.h"
 #include "gui/trayapplication.h"
@@ -132,6 +136,37 @@ void TestAccessibility::windows()
                           u"mutedCheckBox"_s,
                           u"okPushButton"_s,
                           u"cancelPushButton"_s}));
+
+    // The token-config editor, with a token chosen so that its form is enabled as users see it.
+    QVERIFY(QDir().mkpath(app.relay()->usersDir() + u"/alice"_s));
+    app.editTokenConfig();
+    ConfigEditorWindow *editor = app.configEditor();
+    QVERIFY(editor->isVisible());
+    QVERIFY(editor->openRelayUser(u"alice"_s));
+    QVERIFY(editor->document()->addToken(Patchwork::UserConfig::hashedKey("t")));
+    QVERIFY(editor->document()->insertPattern(0, Patchwork::AclList::Get, -1, u"/a"_s));
+    editor->selectToken(0);
+    verifyFocusChainNamed(editor);
+    QCOMPARE(focusChainOrder(editor),
+             (QStringList{u"tokenListWidget"_s,
+                          u"qt_tabwidget_tabbar"_s,
+                          u"adminCheckBox"_s,
+                          u"expiresDateTimeEdit"_s,
+                          u"neverExpiresCheckBox"_s,
+                          u"listTabBar"_s,
+                          u"listPresentCheckBox"_s,
+                          u"patternListWidget"_s,
+                          u"addPatternButton"_s,
+                          u"removePatternButton"_s,
+                          u"moveUpButton"_s,
+                          u"moveDownButton"_s,
+                          u"negateButton"_s,
+                          u"methodComboBox"_s,
+                          u"targetLineEdit"_s,
+                          u"tokenLineEdit"_s,
+                          u"tokenComboBox"_s}));
+    editor->setQuestionHandler(
+        [](QMessageBox::Icon, const QString &, QMessageBox::StandardButtons) { return QMessageBox::Discard; });
 
     // The relay panel as its own window (how the tray shows it when a tray host exists).
     RelayPanel panel(app.relay());

@@ -10,6 +10,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include "gui/editor/configdocument.h"
 #include "gui/qrcode.h"
 #include "gui/relaycontroller.h"
 #include "gui/relaypanel.h"
@@ -33,6 +34,7 @@ private Q_SLOTS:
     void settingsRoundTrip();
     void panel();
     void qrCode();
+    void editorSaveReloadsTheUser();
 
 private:
     // GET `url` and return the body (empty on failure).
@@ -197,6 +199,26 @@ void TestRelayController::qrCode()
     // Quiet zone white, finder pattern's corner dark.
     QCOMPARE(image.pixelColor(0, 0), QColor(Qt::white));
     QCOMPARE(image.pixelColor(4 * 4 + 1, 4 * 4 + 1), QColor(Qt::black));
+}
+
+void TestRelayController::editorSaveReloadsTheUser()
+{
+    Patchwork::Gui::ConfigDocument doc;
+    QString error;
+    QVERIFY(doc.openRelayUser(m_relay->usersDir(), u"alice"_s, &error));
+    QVERIFY(doc.addToken(u"editortoken1"_s, &error));
+    QVERIFY(doc.insertPattern(0, Patchwork::AclList::Get, -1, u"/nothing"_s));
+    QVERIFY(!m_relay->reloadUserConfig(doc.filePath())); // not running
+
+    QVERIFY2(m_relay->start(), qPrintable(m_relay->errorString()));
+    const QUrl channel = m_relay->localUrl().resolved(QUrl(u"u/alice/ch?token=editortoken1"_s));
+    QCOMPARE(get(channel), QByteArray("Access denied: token not found\n"));
+    QVERIFY2(doc.save(&error), qPrintable(error));
+    QVERIFY(m_relay->reloadUserConfig(doc.filePath()));
+    QCOMPARE(get(channel), QByteArray("Access denied: token does not match patterns\n"));
+    QVERIFY(!m_relay->reloadUserConfig(m_dir->filePath(u"elsewhere/config.yaml"_s)));
+    QVERIFY(!m_relay->reloadUserConfig(m_relay->usersDir() + u"/alice/other.yaml"_s));
+    stopAndWait();
 }
 
 QTEST_MAIN(TestRelayController)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <QAction>
+#include <QDir>
 #include <QMenu>
 #include <QPointer>
 #include <QSettings>
@@ -9,6 +10,8 @@
 #include <QTcpServer>
 #include <QTest>
 
+#include "gui/editor/configdocument.h"
+#include "gui/editor/configeditorwindow.h"
 #include "gui/mainwindow.h"
 #include "gui/relaycontroller.h"
 #include "gui/relaypanel.h"
@@ -99,18 +102,38 @@ void TestTrayApplication::assembled()
     QVERIFY(app.tray()->mainWindow());
     QVERIFY(app.tray()->mainWindow()->findChild<RelayPanel *>());
     const QStringList top = texts(app.tray()->menu());
-    QCOMPARE(top.size(), 7);
+    QCOMPARE(top.size(), 8);
     QVERIFY(top.at(0).startsWith(u"Local relay on port "_s)); // the status line
     QCOMPARE(top.mid(1),
              (QStringList{u"&Local relay"_s,
                           u"S&ubscriptions"_s,
                           u"Notification &history…"_s,
                           u"&Do not disturb"_s,
+                          u"Edit token &config…"_s,
                           u"&Settings…"_s,
                           u"&Quit"_s}));
     QCOMPARE(app.tray()->iconState(), TrayController::IconState::RelayRunning);
     QCOMPARE(texts(app.relayMenu()), (QStringList{u"&Stop"_s, u"&Copy URL"_s, u"Relay &panel…"_s}));
     QCOMPARE(texts(app.subscriptionsMenu()), (QStringList{u"No subscriptions yet"_s, u"&Edit subscriptions…"_s}));
+
+    // The token-config editor, for the local relay's users.
+    QVERIFY(QDir().mkpath(app.relay()->usersDir() + u"/alice"_s));
+    app.tray()->editConfigAction()->trigger();
+    QVERIFY(app.configEditor() && app.configEditor()->isVisible());
+    QVERIFY(app.configEditor()->openRelayUser(u"alice"_s));
+    QCOMPARE(app.configEditor()->document()->filePath(), app.relay()->usersDir() + u"/alice/config.yaml"_s);
+    // Quit asks about unsaved edits first.
+    QVERIFY(app.configEditor()->document()->addToken(Patchwork::UserConfig::hashedKey("t")));
+    QStringList asked;
+    app.configEditor()->setQuestionHandler(
+        [&asked](QMessageBox::Icon, const QString &text, QMessageBox::StandardButtons) {
+            asked.append(text);
+            return QMessageBox::Discard;
+        });
+    app.tray()->quitAction()->trigger();
+    QCOMPARE(asked.size(), 1);
+    QVERIFY(asked.first().contains(u"unsaved changes"_s));
+    app.configEditor()->close();
 
     // Stop from the menu: the menu, the status line and the icon follow.
     QSignalSpy stopped(app.relay()->relay(), &Patchwork::Server::Relay::stopped);

@@ -105,10 +105,14 @@ void TestTrayController::menuEntries()
                           u"Local relay"_s,
                           u"Notification &history…"_s,
                           u"&Do not disturb"_s,
+                          u"Edit token &config…"_s,
                           u"&Settings…"_s,
                           u"--"_s,
                           u"&Quit"_s}));
     QVERIFY(!tray->menu()->actions().constFirst()->isEnabled()); // the status line
+    QSignalSpy editConfig(tray.get(), &TrayController::editConfigRequested);
+    tray->editConfigAction()->trigger();
+    QCOMPARE(editConfig.size(), 1);
     QSignalSpy settings(tray.get(), &TrayController::settingsRequested);
     tray->settingsAction()->trigger();
     QCOMPARE(settings.size(), 1);
