@@ -806,10 +806,6 @@
         <translation>Matrix-Zugriffstoken</translation>
     </message>
     <message>
-        <source>&amp;Endpoint:</source>
-        <translation>&amp;Endpunkt:</translation>
-    </message>
-    <message>
         <source>Matrix endpoint</source>
         <translation>Matrix-Endpunkt</translation>
     </message>
@@ -819,7 +815,7 @@
     </message>
     <message>
         <source>&amp;Room ID:</source>
-        <translation>&amp;Raum-ID:</translation>
+        <translation>R&amp;aum-ID:</translation>
     </message>
     <message>
         <source>Matrix room ID</source>
@@ -838,16 +834,8 @@
         <translation>URL des ntfy-Servers</translation>
     </message>
     <message>
-        <source>&amp;Topic:</source>
-        <translation>&amp;Thema:</translation>
-    </message>
-    <message>
         <source>ntfy topic</source>
         <translation>ntfy-Thema</translation>
-    </message>
-    <message>
-        <source>&amp;Token:</source>
-        <translation>T&amp;oken:</translation>
     </message>
     <message>
         <source>ntfy access token</source>
@@ -868,10 +856,6 @@
     <message>
         <source>Webhook URL</source>
         <translation>Webhook-URL</translation>
-    </message>
-    <message>
-        <source>&amp;Path:</source>
-        <translation>&amp;Pfad:</translation>
     </message>
     <message>
         <source>Channel path</source>
@@ -895,7 +879,7 @@
     </message>
     <message>
         <source>&amp;Backend:</source>
-        <translation>&amp;Dienst:</translation>
+        <translation>D&amp;ienst:</translation>
     </message>
     <message>
         <source>No notification backend: /_/ntfy answers 503.</source>
@@ -956,6 +940,22 @@
     <message>
         <source>Header value</source>
         <translation>Header-Wert</translation>
+    </message>
+    <message>
+        <source>E&amp;ndpoint:</source>
+        <translation>&amp;Endpunkt:</translation>
+    </message>
+    <message>
+        <source>Topi&amp;c:</source>
+        <translation>Th&amp;ema:</translation>
+    </message>
+    <message>
+        <source>Toke&amp;n:</source>
+        <translation>Toke&amp;n:</translation>
+    </message>
+    <message>
+        <source>P&amp;ath:</source>
+        <translation>P&amp;fad:</translation>
     </message>
 </context>
 <context>

@@ -12,6 +12,7 @@
 #include "access/acl.h"
 #include "access/aclprobe.h"
 #include "access/userconfig.h"
+#include "gui/editor/configeditorwindow.h"
 
 using namespace Qt::StringLiterals;
 
@@ -34,14 +35,6 @@ constexpr QLatin1StringView METHODS[] = {
 const auto DEFAULT_USER = "user"_L1;
 
 // How a literal token is listed: `public` (a name, not a secret) as is, others by their start only.
-QString maskedToken(const QString &token)
-{
-    if (token == QLatin1StringView(Acl::PUBLIC_TOKEN)) {
-        return token;
-    }
-    return token.size() > 8 ? token.left(4) + QChar(0x2026) : QString(8, QChar(0x2022));
-}
-
 } // namespace
 
 AclTesterPanel::AclTesterPanel(QWidget *parent)
@@ -85,7 +78,10 @@ AclTesterPanel::AclTesterPanel(QWidget *parent)
     auto *form = new QFormLayout(this);
     form->addRow(tr("&Method:"), m_methodComboBox);
     form->addRow(m_targetLabel, m_targetLineEdit);
-    form->addRow(tr("T&oken:"), tokenRow);
+    // A row of two widgets gets no buddy from addRow(): the label is made here, so its mnemonic works.
+    auto *tokenLabel = new QLabel(tr("T&oken:"), this);
+    tokenLabel->setBuddy(m_tokenLineEdit);
+    form->addRow(tokenLabel, tokenRow);
     form->addRow(tr("Result:"), m_resultLabel);
 
     connect(m_methodComboBox, &QComboBox::currentIndexChanged, this, [this] {
@@ -127,7 +123,7 @@ void AclTesterPanel::updateTokenChoices()
     const QStringList keys = m_config ? m_config->tokenKeys() : QStringList();
     for (const QString &key : keys) {
         if (!UserConfig::isHashedKey(key)) {
-            m_tokenComboBox->addItem(maskedToken(key), key);
+            m_tokenComboBox->addItem(ConfigEditorWindow::tokenLabel(key), key); // masked as in the token list
         }
     }
     m_tokenComboBox->setCurrentIndex(qMax(0, m_tokenComboBox->findData(chosen)));

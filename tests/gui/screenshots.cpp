@@ -5,7 +5,10 @@
 #include <cstdio>
 
 #include <QApplication>
+#include <QComboBox>
 #include <QDir>
+#include <QFile>
+#include <QLineEdit>
 #include <QMenu>
 #include <QPainter>
 #include <QSettings>
@@ -14,6 +17,11 @@
 #include <QTemporaryDir>
 #include <QTimer>
 
+#include "access/userconfig.h"
+#include "gui/editor/acltesterpanel.h"
+#include "gui/editor/configdocument.h"
+#include "gui/editor/configeditorwindow.h"
+#include "gui/editor/newtokendialog.h"
 #include "gui/historystore.h"
 #include "gui/historywindow.h"
 #include "gui/mainwindow.h"
@@ -26,6 +34,7 @@
 #include "gui/trayapplication.h"
 #include "gui/traycontroller.h"
 
+using namespace Patchwork;
 using namespace Patchwork::Gui;
 using namespace Qt::StringLiterals;
 
@@ -192,6 +201,61 @@ int main(int argc, char *argv[])
         settings->findChild<QTabWidget *>()->setCurrentIndex(1);
         QApplication::processEvents();
         status |= save(settings, out + u"/settings.png"_s) ? 0 : 1;
+        settings->hide();
+
+        // The token config editor on a relay user's file, the ACL tester answering for a literal token on
+        // the unsaved edits; then an invalid pattern being typed (Save is off and says why).
+        const QString configPath = tray.relay()->usersDir() + u"/alice/config.yaml"_s;
+        QDir().mkpath(tray.relay()->usersDir() + u"/alice"_s);
+        QFile config(configPath);
+        if (config.open(QIODevice::WriteOnly)) {
+            config.write("tokens:\n"
+                         "  deploy-bot-7f3a9c21e0:\n"
+                         "    GET: [\"/builds/*/status\"]\n"
+                         "    POST: [\"/builds/*\", \"!/builds/release/*\", \"/_/ntfy\"]\n"
+                         "  \""
+                         + UserConfig::hashedKey("a-token-only-its-owner-knows").toUtf8()
+                         + "\":\n"
+                           "    is_admin: true\n"
+                           "    GET: [\"*\"]\n"
+                           "    DELETE: [\"/queue/*\"]\n"
+                           "    expires_at: 2027-06-30T18:00:00Z\n"
+                           "  public:\n"
+                           "    GET: [\"/status/*\"]\n"
+                           "ntfy:\n"
+                           "  type: ntfy\n"
+                           "  config: {url: \"https://ntfy.example.org\", topic: alice-alerts}\n");
+            config.close();
+        }
+        tray.editTokenConfig();
+        ConfigEditorWindow *editor = tray.configEditor();
+        editor->openFile(configPath);
+        editor->resize(1000, 680);
+        editor->selectToken(0);
+        editor->selectList(AclList::Post);
+        AclTesterPanel *tester = editor->aclTester();
+        QComboBox *method = tester->findChild<QComboBox *>(u"methodComboBox"_s);
+        method->setCurrentIndex(method->findText(u"POST"_s));
+        tester->findChild<QLineEdit *>(u"targetLineEdit"_s)->setText(u"/builds/release/7"_s);
+        tester->findChild<QLineEdit *>(u"tokenLineEdit"_s)->setText(u"deploy-bot-7f3a9c21e0"_s);
+        QApplication::processEvents();
+        status |= save(editor, out + u"/editor.png"_s) ? 0 : 1;
+        editor->document()->insertPattern(0, AclList::Post, 3, u"!"_s);
+        QApplication::processEvents();
+        status |= save(editor, out + u"/editor-invalid.png"_s) ? 0 : 1;
+        editor->document()->undoStack()->undo();
+
+        // Its notification backend page.
+        editor->findChild<QTabWidget *>(u"sideTabWidget"_s)->setCurrentIndex(1);
+        QApplication::processEvents();
+        status |= save(editor, out + u"/editor-ntfy.png"_s) ? 0 : 1;
+        editor->hide();
+
+        // A new token, shown once.
+        NewTokenDialog newToken;
+        newToken.show();
+        QApplication::processEvents();
+        status |= save(&newToken, out + u"/new-token.png"_s) ? 0 : 1;
         app.exit(status);
     });
     return QApplication::exec();
