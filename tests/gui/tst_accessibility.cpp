@@ -1,19 +1,24 @@
 // SPDX-License-Identifier: MIT
 #include <QApplication>
+#include <QComboBox>
 #include <QDir>
 #include <QLineEdit>
 #include <QSettings>
 #include <QStandardPaths>
+#include <QTabWidget>
 #include <QTableView>
 #include <QTest>
 
 #include "focuschain.h"
 #include "gui/editor/configdocument.h"
 #include "gui/editor/configeditorwindow.h"
+#include "gui/editor/newtokendialog.h"
+#include "gui/editor/ntfyform.h"
 #include "gui/historywindow.h"
 #include "gui/mainwindow.h"
 #include "gui/relaycontroller.h"
 #include "gui/relaypanel.h"
+#include "gui/settings/settingsdialog.h"
 #include "gui/subscriptiondialog.h"
 #include "gui/trayapplication.h"
 #include "gui/traycontroller.h"
@@ -165,8 +170,33 @@ void TestAccessibility::windows()
                           u"targetLineEdit"_s,
                           u"tokenLineEdit"_s,
                           u"tokenComboBox"_s}));
+    // Its notifications page, with each backend's form.
+    editor->findChild<QTabWidget *>(u"sideTabWidget"_s)->setCurrentIndex(1);
+    auto *backend = editor->ntfyForm()->findChild<QComboBox *>(u"ntfyTypeComboBox"_s);
+    QVERIFY(backend && backend->count() >= 6);
+    for (int i = 0; i < backend->count(); ++i) {
+        backend->setCurrentIndex(i);
+        verifyFocusChainNamed(editor);
+    }
+    // A new token, shown once.
+    NewTokenDialog newToken(editor);
+    newToken.show();
+    verifyFocusChainNamed(&newToken);
+    newToken.hide();
     editor->setQuestionHandler(
         [](QMessageBox::Icon, const QString &, QMessageBox::StandardButtons) { return QMessageBox::Discard; });
+
+    // The Settings dialog, on each of its pages.
+    app.showSettings();
+    QWidget *settings = app.settingsDialog();
+    QVERIFY(settings && settings->isVisible());
+    auto *pages = settings->findChild<QTabWidget *>();
+    QVERIFY(pages && pages->count() >= 4);
+    for (int i = 0; i < pages->count(); ++i) {
+        pages->setCurrentIndex(i);
+        verifyFocusChainNamed(settings);
+    }
+    settings->hide();
 
     // The relay panel as its own window (how the tray shows it when a tray host exists).
     RelayPanel panel(app.relay());
