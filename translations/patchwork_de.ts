@@ -1593,6 +1593,77 @@ Möchten Sie das Token stattdessen in einer Datei speichern, die nur Sie lesen k
     </message>
 </context>
 <context>
+    <name>Patchwork::Notifier</name>
+    <message>
+        <source>Invalid notification backend configuration: %1</source>
+        <translation>Ungültige Konfiguration des Benachrichtigungsdienstes: %1</translation>
+    </message>
+    <message>
+        <source>Notification backend not configured</source>
+        <translation>Kein Benachrichtigungsdienst konfiguriert</translation>
+    </message>
+    <message>
+        <source>%1 must be a string</source>
+        <translation>%1 muss eine Zeichenkette sein</translation>
+    </message>
+    <message>
+        <source>%1 is missing</source>
+        <translation>%1 fehlt</translation>
+    </message>
+    <message>
+        <source>%1 contains invalid characters</source>
+        <translation>%1 enthält ungültige Zeichen</translation>
+    </message>
+    <message>
+        <source>%1 must be an http or https URL</source>
+        <translation>%1 muss eine http- oder https-URL sein</translation>
+    </message>
+    <message>
+        <source>endpoint is missing and user is not a Matrix id like @name:server</source>
+        <translation>endpoint fehlt, und user ist keine Matrix-ID wie @name:server</translation>
+    </message>
+    <message>
+        <source>room_id is missing and the notification names no room</source>
+        <translation>room_id fehlt, und die Benachrichtigung nennt keinen Raum</translation>
+    </message>
+    <message>
+        <source>headers must be a map of header names to values</source>
+        <translation>headers muss Header-Namen auf Werte abbilden</translation>
+    </message>
+    <message>
+        <source>headers: &quot;%1&quot; is not a valid header name</source>
+        <translation>headers: „%1“ ist kein gültiger Header-Name</translation>
+    </message>
+    <message>
+        <source>headers: %1 cannot be set</source>
+        <translation>headers: %1 kann nicht gesetzt werden</translation>
+    </message>
+    <message>
+        <source>headers: the value of %1 must be a one-line string</source>
+        <translation>headers: der Wert von %1 muss eine einzeilige Zeichenkette sein</translation>
+    </message>
+    <message>
+        <source>path must name a channel</source>
+        <translation>path muss einen Kanal nennen</translation>
+    </message>
+    <message>
+        <source>path must not contain ?, # or control characters</source>
+        <translation>path darf weder ?, # noch Steuerzeichen enthalten</translation>
+    </message>
+    <message>
+        <source>path must not contain . or .. segments</source>
+        <translation>path darf keine Segmente . oder .. enthalten</translation>
+    </message>
+    <message>
+        <source>path must not be in the reserved _/ area</source>
+        <translation>path darf nicht im reservierten Bereich _/ liegen</translation>
+    </message>
+    <message>
+        <source>unknown type (expected matrix, ntfy, gotify, webhook or channel)</source>
+        <translation>unbekannter Typ (erwartet: matrix, ntfy, gotify, webhook oder channel)</translation>
+    </message>
+</context>
+<context>
     <name>Patchwork::Pattern</name>
     <message>
         <source>empty pattern</source>

@@ -644,7 +644,7 @@ std::shared_ptr<UserConfig> ConfigDocument::buildConfig(QList<ConfigProblem> *pr
     }
     if (!config->ntfyType().isEmpty()) {
         if (const auto check = Notifier::checkConfig(config->ntfyType(), config->ntfyConfig())) {
-            problems->append(ConfigProblem{-1, std::nullopt, -1, check->message});
+            problems->append(ConfigProblem{-1, std::nullopt, -1, check->localizedMessage});
         }
     }
     return config;

@@ -436,7 +436,7 @@ QString NtfyForm::problem() const
         return {};
     }
     const auto result = Notifier::checkConfig(backend, config());
-    return result ? result->message : QString();
+    return result ? result->localizedMessage : QString();
 }
 
 void NtfyForm::onTypeChanged()

@@ -35,14 +35,31 @@ struct Outgoing
     QStringList secrets;
 };
 
-Notifier::Result invalidConfig(const QString &what)
+// `source` (marked with QT_TRANSLATE_NOOP in the Notifier context) with `arg` for its %1: as protocol text and
+// through the translator.
+QString english(const char *source, const QString &arg)
 {
-    return {500, u"Invalid notification backend configuration: "_s + what};
+    const QString text = QString::fromUtf8(source);
+    return arg.isNull() ? text : text.arg(arg);
+}
+
+QString localized(const char *source, const QString &arg)
+{
+    const QString text = Notifier::tr(source);
+    return arg.isNull() ? text : text.arg(arg);
+}
+
+Notifier::Result invalidConfig(const char *source, const QString &arg = QString())
+{
+    static const char *const PREFIX =
+        QT_TRANSLATE_NOOP("Patchwork::Notifier", "Invalid notification backend configuration: %1");
+    return {500, english(PREFIX, english(source, arg)), localized(PREFIX, localized(source, arg))};
 }
 
 Notifier::Result notConfigured()
 {
-    return {503, u"Notification backend not configured"_s};
+    static const char *const TEXT = QT_TRANSLATE_NOOP("Patchwork::Notifier", "Notification backend not configured");
+    return {503, english(TEXT, {}), localized(TEXT, {})};
 }
 
 QString sendFailure(const QString &what)
@@ -79,11 +96,11 @@ configString(const QVariantMap &config, const QString &key, bool required, QStri
 {
     const QVariant raw = config.value(key);
     if (raw.isValid() && !raw.isNull() && !isScalar(raw)) {
-        return invalidConfig(key + u" must be a string"_s);
+        return invalidConfig(QT_TRANSLATE_NOOP("Patchwork::Notifier", "%1 must be a string"), key);
     }
     *value = raw.isValid() && !raw.isNull() ? raw.toString().trimmed() : QString();
     if (required && value->isEmpty()) {
-        return invalidConfig(key + u" is missing"_s);
+        return invalidConfig(QT_TRANSLATE_NOOP("Patchwork::Notifier", "%1 is missing"), key);
     }
     return std::nullopt;
 }
@@ -96,7 +113,7 @@ configToken(const QVariantMap &config, const QString &key, bool required, QStrin
         return error;
     }
     if (hasControlCharacters(*value)) {
-        return invalidConfig(key + u" contains invalid characters"_s);
+        return invalidConfig(QT_TRANSLATE_NOOP("Patchwork::Notifier", "%1 contains invalid characters"), key);
     }
     return std::nullopt;
 }
@@ -116,7 +133,7 @@ std::optional<Notifier::Result> configUrl(const QVariantMap &config, const QStri
     const QString scheme = url->scheme().toLower();
     if (!url->isValid() || (scheme != "http"_L1 && scheme != "https"_L1) || url->host().isEmpty()
         || url->hasFragment()) {
-        return invalidConfig(key + u" must be an http or https URL"_s);
+        return invalidConfig(QT_TRANSLATE_NOOP("Patchwork::Notifier", "%1 must be an http or https URL"), key);
     }
     return std::nullopt;
 }
@@ -193,14 +210,16 @@ prepareMatrix(const QVariantMap &config, const Notification &n, const QString &t
     if (endpoint.isEmpty()) {
         endpoint = Notifier::defaultMatrixEndpoint(user);
         if (!endpoint.isValid()) {
-            return invalidConfig(u"endpoint is missing and user is not a Matrix id like @name:server"_s);
+            return invalidConfig(QT_TRANSLATE_NOOP(
+                "Patchwork::Notifier", "endpoint is missing and user is not a Matrix id like @name:server"));
         }
     }
     if (!n.room.isEmpty()) {
         room = n.room;
     }
     if (room.isEmpty()) {
-        return invalidConfig(u"room_id is missing and the notification names no room"_s);
+        return invalidConfig(
+            QT_TRANSLATE_NOOP("Patchwork::Notifier", "room_id is missing and the notification names no room"));
     }
 
     QString plain = n.plainMessage();
@@ -336,7 +355,8 @@ prepareWebhook(const QVariantMap &config, const QString &user, const Notificatio
     const QVariant headers = config.value(u"headers"_s);
     if (headers.isValid() && !headers.isNull() && headers.typeId() != QMetaType::QVariantMap
         && headers.typeId() != QMetaType::QVariantHash) {
-        return invalidConfig(u"headers must be a map of header names to values"_s);
+        return invalidConfig(
+            QT_TRANSLATE_NOOP("Patchwork::Notifier", "headers must be a map of header names to values"));
     }
 
     out->request = makeRequest(url);
@@ -344,15 +364,18 @@ prepareWebhook(const QVariantMap &config, const QString &user, const Notificatio
     const QVariantMap map = headers.toMap();
     for (auto it = map.cbegin(); it != map.cend(); ++it) {
         if (!isHeaderName(it.key())) {
-            return invalidConfig(u"headers: \""_s + it.key().left(64) + u"\" is not a valid header name"_s);
+            return invalidConfig(QT_TRANSLATE_NOOP("Patchwork::Notifier", "headers: \"%1\" is not a valid header name"),
+                                 it.key().left(64));
         }
         for (const auto reserved : RESERVED) {
             if (it.key().compare(reserved, Qt::CaseInsensitive) == 0) {
-                return invalidConfig(u"headers: "_s + it.key() + u" cannot be set"_s);
+                return invalidConfig(QT_TRANSLATE_NOOP("Patchwork::Notifier", "headers: %1 cannot be set"), it.key());
             }
         }
         if (!isScalar(it.value()) || hasControlCharacters(it.value().toString())) {
-            return invalidConfig(u"headers: the value of "_s + it.key() + u" must be a one-line string"_s);
+            return invalidConfig(
+                QT_TRANSLATE_NOOP("Patchwork::Notifier", "headers: the value of %1 must be a one-line string"),
+                it.key());
         }
         const QString value = it.value().toString();
         out->request.setRawHeader(it.key().toLatin1(), value.toUtf8());
@@ -375,19 +398,20 @@ prepareChannel(const QVariantMap &config, const QString &user, const Notificatio
         path.remove(0, 1);
     }
     if (path.isEmpty()) {
-        return invalidConfig(u"path must name a channel"_s);
+        return invalidConfig(QT_TRANSLATE_NOOP("Patchwork::Notifier", "path must name a channel"));
     }
     if (path.contains(u'?') || path.contains(u'#') || hasControlCharacters(path)) {
-        return invalidConfig(u"path must not contain ?, # or control characters"_s);
+        return invalidConfig(
+            QT_TRANSLATE_NOOP("Patchwork::Notifier", "path must not contain ?, # or control characters"));
     }
     const QStringList segments = path.split(u'/');
     for (const QString &segment : segments) {
         if (segment == "."_L1 || segment == ".."_L1) {
-            return invalidConfig(u"path must not contain . or .. segments"_s);
+            return invalidConfig(QT_TRANSLATE_NOOP("Patchwork::Notifier", "path must not contain . or .. segments"));
         }
     }
     if (segments.constFirst() == "_"_L1) {
-        return invalidConfig(u"path must not be in the reserved _/ area"_s);
+        return invalidConfig(QT_TRANSLATE_NOOP("Patchwork::Notifier", "path must not be in the reserved _/ area"));
     }
     out->channel = true;
     out->channelPath = path;
@@ -420,7 +444,8 @@ std::optional<Notifier::Result> prepare(const QString &type,
     if (type == "channel"_L1) {
         return prepareChannel(config, user, n, out);
     }
-    return invalidConfig(u"unknown type (expected matrix, ntfy, gotify, webhook or channel)"_s);
+    return invalidConfig(
+        QT_TRANSLATE_NOOP("Patchwork::Notifier", "unknown type (expected matrix, ntfy, gotify, webhook or channel)"));
 }
 
 QString networkErrorText(QNetworkReply::NetworkError error)
@@ -565,7 +590,7 @@ quint64 Notifier::send(const QString &user,
     Outgoing out;
     std::optional<Result> error = prepare(backend, config, user, n, nextTransactionId(), &out);
     if (!error && out.channel && !m_publisher) {
-        error = Result{503, u"Notification backend not configured: channel publishing is not available"_s};
+        error = Result{503, u"Notification backend not configured: channel publishing is not available"_s, {}};
     }
 
     Pending &pending = m_pending[id];
@@ -603,7 +628,7 @@ quint64 Notifier::send(const QString &user,
             }
             QTimer::singleShot(0, self.data(), [self, id, ok, reason] {
                 const QString what = reason.isEmpty() ? u"channel publish failed"_s : reason;
-                self->finish(id, ok ? Result{200, u"sent"_s} : Result{502, sendFailure(what)});
+                self->finish(id, ok ? Result{200, u"sent"_s, {}} : Result{502, sendFailure(what), {}});
             });
         });
     } else {
@@ -670,7 +695,7 @@ void Notifier::onReplyFinished(quint64 id)
     } else if (pending.tooLarge) {
         what = u"the upstream response is too large"_s;
     } else if (status >= 200 && status < 300 && reply->error() == QNetworkReply::NoError) {
-        finish(id, {200, u"sent"_s});
+        finish(id, {200, u"sent"_s, {}});
         return;
     } else if (status > 0 && (status < 200 || status >= 300)) {
         const QString phrase = reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString().trimmed();
@@ -686,7 +711,7 @@ void Notifier::onReplyFinished(quint64 id)
     } else {
         what = networkErrorText(reply->error());
     }
-    finish(id, {502, sendFailure(what)});
+    finish(id, {502, sendFailure(what), {}});
 }
 
 void Notifier::onClockWoke()
@@ -709,7 +734,7 @@ void Notifier::onClockWoke()
             // Emits finished(), normally handled by onReplyFinished().
             reply->abort();
         }
-        finish(id, {502, sendFailure(timeoutText())});
+        finish(id, {502, sendFailure(timeoutText()), {}});
         if (reply) {
             reply->deleteLater();
         }

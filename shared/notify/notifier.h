@@ -38,6 +38,10 @@ public:
     {
         int status = 200;
         QString message;
+        // The same text through the translator, for people (the tray shows it; the daemon loads no
+        // translation, so there it equals `message`). Set for every result of checkConfig(); `message`
+        // stays the protocol's English for HTTP bodies and logs.
+        QString localizedMessage;
     };
     using Done = std::function<void(const Result &result)>;
     using PublishDone = std::function<void(bool ok, QString error)>;
@@ -62,8 +66,8 @@ public:
     void setChannelPublisher(ChannelPublisher publisher);
 
     // Checks a backend block (`ntfy.type`, `ntfy.config`) without sending: nullopt when usable, else the
-    // 500/503 result a send would give. A matrix block without room_id passes (a notification may name
-    // the room).
+    // 500/503 result a send would give, with its localizedMessage. A matrix block without room_id passes (a
+    // notification may name the room).
     static std::optional<Result> checkConfig(const QString &type, const QVariantMap &config);
 
     // Sends `notification` for `user` (the namespace owner) through the backend `type`/`config`, as the

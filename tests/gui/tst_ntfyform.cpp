@@ -11,6 +11,7 @@
 
 #include "focuschain.h"
 #include "gui/editor/ntfyform.h"
+#include "gui/translationloader.h"
 #include "notify/notifier.h"
 
 using namespace Patchwork;
@@ -33,6 +34,7 @@ private Q_SLOTS:
     void focusChainNamed_data();
     void focusChainNamed();
     void tabOrderFollowsLayout();
+    void problemInTheUsersLanguage();
 };
 
 namespace
@@ -344,4 +346,19 @@ void TestNtfyForm::tabOrderFollowsLayout()
 }
 
 QTEST_MAIN(TestNtfyForm)
+// The daemon's check, as people read it: German in a German tray, while the protocol text (HTTP bodies,
+// check-config) stays English.
+void TestNtfyForm::problemInTheUsersLanguage()
+{
+    TranslationLoader german;
+    QVERIFY(german.install(u"de"_s));
+    NtfyForm form;
+    form.setBackend(u"gotify"_s, {{u"url"_s, u"https://gotify.example"_s}});
+    const auto daemon = Notifier::checkConfig(u"gotify"_s, form.config());
+    QVERIFY(daemon);
+    QCOMPARE(daemon->message, invalid(u"token is missing"_s));
+    QCOMPARE(form.problem(), u"Ungültige Konfiguration des Benachrichtigungsdienstes: token fehlt"_s);
+    QCOMPARE(form.problem(), daemon->localizedMessage);
+}
+
 #include "tst_ntfyform.moc"
