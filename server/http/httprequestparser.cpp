@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "http/httputil.h"
+#include "protocol/httptext.h"
 
 namespace Patchwork::Server
 {
@@ -31,32 +32,6 @@ bool parseLength(QByteArrayView s, qint64 *out)
     }
     *out = v;
     return true;
-}
-
-int hexDigit(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
-// Optional whitespace (SP, HTAB) around a header value; other white space is part of the value.
-QByteArrayView trimOws(QByteArrayView s)
-{
-    while (!s.isEmpty() && (s.front() == ' ' || s.front() == '\t')) {
-        s = s.sliced(1);
-    }
-    while (!s.isEmpty() && (s.back() == ' ' || s.back() == '\t')) {
-        s.chop(1);
-    }
-    return s;
 }
 
 QByteArray tooLarge(qint64 limit)

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "protocol/httptext.h"
+
 using namespace Qt::StringLiterals;
 
 namespace Patchwork
@@ -17,31 +19,6 @@ using Ip = TrustedProxies::Ip;
 bool isDigit(char c)
 {
     return c >= '0' && c <= '9';
-}
-
-int hexValue(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
-QByteArrayView trimmed(QByteArrayView s)
-{
-    while (!s.isEmpty() && (s.front() == ' ' || s.front() == '\t')) {
-        s = s.sliced(1);
-    }
-    while (!s.isEmpty() && (s.back() == ' ' || s.back() == '\t')) {
-        s.chop(1);
-    }
-    return s;
 }
 
 void setV4(Ip &out, const quint8 (&v4)[4])
@@ -115,8 +92,8 @@ bool parseIpv6(QByteArrayView s, Ip &out)
     while (true) {
         const qsizetype start = i;
         int value = 0;
-        while (i < n && hexValue(s[i]) >= 0 && i - start < 5) {
-            value = value * 16 + hexValue(s[i]);
+        while (i < n && hexDigit(s[i]) >= 0 && i - start < 5) {
+            value = value * 16 + hexDigit(s[i]);
             ++i;
         }
         if (i < n && s[i] == '.') {
@@ -199,7 +176,7 @@ bool isPort(QByteArrayView s)
 // An address from a forwarding header: plain, "[v6]", "[v6]:port" or "v4:port".
 bool parseHeaderAddress(QByteArrayView text, Ip &out)
 {
-    const QByteArrayView s = trimmed(text);
+    const QByteArrayView s = trimOws(text);
     if (s.isEmpty()) {
         return false;
     }
@@ -371,13 +348,13 @@ QHostAddress TrustedProxies::clientAddress(const QHostAddress &peer,
     }
 
     Ip ip;
-    if (!trimmed(xForwardedFor).isEmpty()) {
+    if (!trimOws(xForwardedFor).isEmpty()) {
         bool haveGood = false;
         Ip lastGood;
         QByteArrayView rest = xForwardedFor;
         while (!rest.isEmpty()) {
             const qsizetype comma = rest.lastIndexOf(',');
-            const QByteArrayView entry = trimmed(comma < 0 ? rest : rest.sliced(comma + 1));
+            const QByteArrayView entry = trimOws(comma < 0 ? rest : rest.sliced(comma + 1));
             rest = comma < 0 ? QByteArrayView() : rest.first(comma);
             if (entry.isEmpty()) {
                 continue; // empty list elements are allowed (RFC 9110 §5.6.1)
