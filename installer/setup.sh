@@ -14,6 +14,7 @@ mode="${1:-}"
 
 packages=(cmake ninja-build g++ pkg-config qt6-base-dev qt6-httpserver-dev qt6-websockets-dev qt6-tools-dev
     qt6-tools-dev-tools qt6-l10n-tools libyaml-cpp-dev clang-format curl
+    libsqlite3-dev # the replay journal
     dropbear-bin openssh-client libnss-wrapper # these three: tests/e2e/ssh.sh (no SSH service is enabled)
     qt6-svg-dev qtkeychain-qt6-dev libqrencode-dev libqt6sql6-sqlite # the tray app
     qt6-translations-l10n # Qt's own catalogs (qtbase_de: standard buttons in the German tray)

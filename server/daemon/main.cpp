@@ -71,6 +71,8 @@ RelaySettings relaySettingsOf(const ServerOptions &o, qint64 fileLimit)
     s.aclTtlMs = o.aclTtlMs;
     s.server = relaySettings(o, fileLimit);
     s.access = accessSettings(o);
+    s.replayStore = o.replayStore.value_or(QString());
+    s.replayStoreSync = o.replayStoreSync;
     return s;
 }
 

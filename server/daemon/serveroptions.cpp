@@ -48,6 +48,8 @@ enum class Id
     ReplayAge,
     ReplayChannelBytes,
     ReplayTotalBytes,
+    ReplayStore,
+    ReplayStoreSync,
     HeadTimeout,
     MaxConnections,
     MaxConnectionsPerIp,
@@ -71,7 +73,9 @@ enum class Kind
     List, // trusted proxies
     Level,
     Format,
-    LocalTargets
+    LocalTargets,
+    Store, // a path, or `none`
+    Sync
 };
 
 struct Option
@@ -110,6 +114,8 @@ constexpr Option OPTIONS[] = {
     {Id::ReplayAge, u"replay-age", Kind::Duration},
     {Id::ReplayChannelBytes, u"replay-channel-bytes", Kind::Size},
     {Id::ReplayTotalBytes, u"replay-total-bytes", Kind::Size},
+    {Id::ReplayStore, u"replay-store", Kind::Store},
+    {Id::ReplayStoreSync, u"replay-store-sync", Kind::Sync},
     {Id::HeadTimeout, u"head-timeout", Kind::Duration, 1},
     {Id::MaxConnections, u"max-connections", Kind::Int},
     {Id::MaxConnectionsPerIp, u"max-connections-per-ip", Kind::Int},
@@ -406,6 +412,19 @@ bool apply(ServerOptions &options, const Option &option, const Value &value, QSt
         }
         return fail(ServerOptions::tr("expected literal, deny or allow"));
     }
+    case Kind::Store:
+        options.replayStore =
+            text.compare(u"none", Qt::CaseInsensitive) == 0 ? QString() : absolutePath(text, value.baseDir);
+        return true;
+    case Kind::Sync:
+        if (text.compare(u"normal", Qt::CaseInsensitive) == 0) {
+            options.replayStoreSync = ReplayJournal::Sync::Normal;
+        } else if (text.compare(u"full", Qt::CaseInsensitive) == 0) {
+            options.replayStoreSync = ReplayJournal::Sync::Full;
+        } else {
+            return fail(ServerOptions::tr("expected normal or full"));
+        }
+        return true;
     }
     return true;
 }
@@ -673,6 +692,9 @@ ServerOptions::parse(const QStringList &arguments, const QProcessEnvironment &en
     if (options.usersDir.isEmpty()) {
         options.usersDir = options.dataDir + u"/users"_s;
     }
+    if (!options.replayStore) {
+        options.replayStore = options.dataDir + u"/replay.sqlite"_s;
+    }
     return options;
 }
 
@@ -725,6 +747,11 @@ QString ServerOptions::usage()
               "  --replay-channel-bytes BYTES  replay memory per channel (default 1MiB)\n"
               "  --replay-total-bytes BYTES    replay memory in all (default 64MiB)\n"
               "                                (any replay limit 0 disables replay)\n"
+              "  --replay-store FILE           the journal that keeps replay across restarts (default\n"
+              "                                DATA-DIR/replay.sqlite; none = memory only; no file is made\n"
+              "                                while replay is disabled)\n"
+              "  --replay-store-sync MODE      normal = a crash loses nothing written, a power loss may lose\n"
+              "                                the last second (default); full = fsync every commit\n"
               "  --max-connections N           open connections in all; over it a new one gets 503 (default 0 =\n"
               "                                3/4 of the descriptor limit, which is raised to its maximum)\n"
               "  --max-connections-per-ip N    open connections per client address (default 512; 0 = no limit;\n"

@@ -14,6 +14,7 @@
 #include "access/clientaddress.h"
 #include "daemon/logsink.h"
 #include "http/bodybudget.h"
+#include "journal/replayjournal.h"
 #include "tunnel/tunneltarget.h"
 
 namespace Patchwork::Server
@@ -67,6 +68,9 @@ public:
     qint64 replayAgeMs = qint64(12) * 3600 * 1000; // 0 disables replay
     qint64 replayChannelBytes = qint64(1024) * 1024; // 0 disables replay
     qint64 replayTotalBytes = qint64(64) * 1024 * 1024; // 0 disables replay
+    // The replay journal's file, set by parse(): default <dataDir>/replay.sqlite; empty = `none`.
+    std::optional<QString> replayStore;
+    ReplayJournal::Sync replayStoreSync = ReplayJournal::Sync::Normal;
     // Resource limits (docs/DECISIONS.md "Hardening: resource limits").
     qint64 headTimeoutMs = 30'000; // > 0
     int maxConnections = 0; // 0 = automatic: 3/4 of the descriptor limit

@@ -45,6 +45,12 @@ void Relay::setSettings(const RelaySettings &settings)
     }
     m_server->setSettings(settings.server);
     m_gate->setSettings(settings.access);
+    if (!m_journal) {
+        openJournal(); // replay was just enabled
+    }
+    if (settings.replayStore != old.replayStore || settings.replayStoreSync != old.replayStoreSync) {
+        qCWarning(lcServer) << "a new replay journal takes effect only after a restart";
+    }
     if (settings.host != old.host || settings.port != old.port) {
         qCWarning(lcServer) << "a new host or port takes effect only after a restart";
     }
@@ -111,6 +117,7 @@ bool Relay::start()
     m_server = std::make_unique<RelayServer>(m_clock);
     m_server->setSettings(m_settings.server);
     m_server->setAccessGate(m_gate.get());
+    openJournal();
     if (!m_server->listen(m_settings.host, m_settings.port)) {
         const QAbstractSocket::SocketError code = m_server->httpServer()->serverError();
         const QString message =
@@ -127,6 +134,29 @@ bool Relay::start()
     Q_EMIT runningChanged(true);
     Q_EMIT started();
     return true;
+}
+
+// PROTOCOL §4.1 "Durable replay": what earlier runs kept comes back before the first request.
+void Relay::openJournal()
+{
+    if (m_settings.replayStore.isEmpty() || !m_settings.server.hub.replay.isEnabled()) {
+        return;
+    }
+    ChannelHub *hub = m_server->hub();
+    ReplayJournal::Contents contents;
+    m_journal = ReplayJournal::open({m_settings.replayStore, m_settings.replayStoreSync}, hub->idPrefix(), &contents);
+    if (!m_journal) {
+        return; // logged; the relay goes on with replay in memory
+    }
+    ReplayBuffer *replay = hub->replayBuffer();
+    replay->attachStore(m_journal.get(), contents.runs, contents.records);
+    const bool clean = contents.runs.isEmpty() || contents.runs.constLast().clean;
+    qCInfo(lcServer).noquote().nospace() << "replay journal " << m_settings.replayStore << ": restored "
+                                         << replay->messageCount() << " messages of " << replay->channelCount()
+                                         << " channels"
+                                         << (clean ? ""
+                                                   : " (the last run did not stop cleanly: resuming clients "
+                                                     "may be told of a gap)");
 }
 
 void Relay::stop()
@@ -164,6 +194,8 @@ void Relay::teardown()
     m_server.reset();
     m_gate.reset();
     m_configs.reset();
+    // Last: the journal writes what it has queued and marks the run clean.
+    m_journal.reset();
 }
 
 void Relay::fail(const QString &message, ErrorCategory category)

@@ -9,6 +9,7 @@
 
 #include <memory>
 
+#include "journal/replayjournal.h"
 #include "relay/accessgate.h"
 #include "relay/relayserver.h"
 #include "util/errorcategory.h"
@@ -45,6 +46,11 @@ struct RelaySettings
     // Trusted proxies, rate limits, the metrics token (PROTOCOL §12, §13); may change while running.
     AccessGate::Settings access;
     int shutdownGraceMs = 10'000; // stop(): how long deliveries in flight may take
+    // The replay journal (PROTOCOL §4.1): the SQLite file the replay buffers are written behind to and
+    // restored from at start(); empty = replay in memory only. No file is opened while replay is
+    // disabled. `replayStoreSync` Full also survives a power loss.
+    QString replayStore;
+    ReplayJournal::Sync replayStoreSync = ReplayJournal::Sync::Normal;
 };
 
 // The relay as one object: builds the hook secret, the metrics registry, the config source, the access
@@ -136,6 +142,7 @@ private:
     void fail(const QString &message, ErrorCategory category);
     std::unique_ptr<ConfigSource> makeConfigSource() const;
     void onServerStopped(quint64 run);
+    void openJournal();
     void teardown();
     void updateCounts();
 
@@ -148,6 +155,7 @@ private:
     std::unique_ptr<ConfigSource> m_configs;
     std::unique_ptr<AccessGate> m_gate;
     std::unique_ptr<RelayServer> m_server;
+    std::unique_ptr<ReplayJournal> m_journal;
     bool m_stopping = false;
     quint64 m_run = 0; // counts start()s, so a late stopped() of an earlier run is told apart
     QTimer m_countsTimer;

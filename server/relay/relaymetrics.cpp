@@ -58,6 +58,7 @@ RelayMetrics::~RelayMetrics()
         m_metrics->addWaiting(MetricWaitRole(i), int(-m_waiting[i]));
     }
     m_metrics->addActiveConnections(int(-m_connections));
+    m_metrics->setReplayJournalBacklog(0, 0);
 }
 
 Metrics *RelayMetrics::metrics() const
@@ -137,6 +138,21 @@ void RelayMetrics::syncGauges()
     const qsizetype connections = m_http->connectionCount();
     m_metrics->addActiveConnections(int(connections - m_connections));
     m_connections = connections;
+    if (const ReplayStore *store = m_hub->replayBuffer()->store()) {
+        const ReplayStore::Stats now = store->stats();
+        ReplayStore::Stats &seen = m_journalSeen;
+        std::array<quint64, Metrics::DurationBuckets.size()> buckets{};
+        for (size_t i = 0; i < buckets.size(); ++i) {
+            buckets[i] = now.delayBuckets[i] - seen.delayBuckets[i];
+        }
+        m_metrics->setReplayJournalBacklog(now.queued, now.lagSeconds);
+        m_metrics->replayJournalProgress(now.errors - seen.errors,
+                                         now.dropped - seen.dropped,
+                                         buckets,
+                                         now.delayCount - seen.delayCount,
+                                         now.delaySum - seen.delaySum);
+        seen = now;
+    }
 }
 
 QByteArray RelayMetrics::render()

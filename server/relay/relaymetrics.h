@@ -8,6 +8,7 @@
 #include <QByteArrayView>
 #include <QObject>
 
+#include "engine/replaystore.h"
 #include "util/metrics.h"
 
 namespace Patchwork
@@ -67,6 +68,8 @@ private:
     // What the gauges were last set to (Metrics keeps them as sums of deltas).
     std::array<qsizetype, size_t(MetricWaitRole::Count)> m_waiting{};
     qsizetype m_connections = 0;
+    // The replay journal's totals at the last sync (the registry's counters grow by the difference).
+    ReplayStore::Stats m_journalSeen;
 };
 
 } // namespace Patchwork::Server

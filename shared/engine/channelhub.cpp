@@ -3,6 +3,8 @@
 
 #include <QRandomGenerator>
 
+#include <utility>
+
 #include "util/clock.h"
 #include "util/logging.h"
 
@@ -29,8 +31,12 @@ ChannelHub::ChannelHub(Clock *clock, QObject *parent)
     qRegisterMetaType<Patchwork::Answer>();
     connect(m_clock, &Clock::woke, this, &ChannelHub::onClockWoke);
     connect(&m_replay, &ReplayBuffer::channelEmptied, this, &ChannelHub::onReplayEmptied);
+    connect(&m_replay, &ReplayBuffer::channelRestored, this, [this](const QByteArray &key) {
+        channel(key)->replay = true;
+    });
     // Ids are unique on this server across restarts: a start-time prefix, then a counter.
     m_idPrefix = QByteArray::number(m_clock->unixMs(), 36) + '-';
+    m_replay.setCurrentRun(m_idPrefix);
 }
 
 ChannelHub::~ChannelHub()
@@ -72,6 +78,16 @@ qsizetype ChannelHub::streamCount() const
 const ReplayBuffer *ChannelHub::replayBuffer() const
 {
     return &m_replay;
+}
+
+ReplayBuffer *ChannelHub::replayBuffer()
+{
+    return &m_replay;
+}
+
+QByteArray ChannelHub::idPrefix() const
+{
+    return m_idPrefix;
 }
 
 qsizetype ChannelHub::inFlightCount() const
@@ -443,18 +459,22 @@ void ChannelHub::publish(Waiter *producer)
     a.kind = Answer::Kind::Message;
     a.message = producer->m_message;
     for (Waiter *w : std::as_const(receivers)) {
+        a.gap = std::exchange(w->m_gapPending, false);
         w->answer(a);
     }
+    a.gap = false;
     // Event streams stay in their line. Each counts as a receiver once its front end took the event
     // (it did not drop the stream while handling it); nobody waits for the stream's socket to drain.
     for (Waiter *s : std::as_const(streams)) {
         if (s->m_state != Waiter::State::Waiting) {
             continue; // abandoned while the message was handed to others
         }
+        a.gap = std::exchange(s->m_gapPending, false);
         if (s->answer(a) && s->m_state == Waiter::State::Waiting) {
             ++d->ok;
         }
     }
+    a.gap = false;
     d->pending += int(requesters.size());
     for (Waiter *requester : std::as_const(requesters)) {
         deliverReply(requester, nullptr, producer->m_message, d);
@@ -487,12 +507,9 @@ void ChannelHub::onReplayEmptied(const QByteArray &key)
 
 bool ChannelHub::answerFromReplay(Waiter *w, const ReplaySince &since)
 {
-    const Channel *ch = findChannel(w->m_key);
-    if (!ch || !ch->replay) {
-        return false;
-    }
     ReplayBuffer::Match match = m_replay.find(w->m_key, since, 1);
     if (match.messages.isEmpty()) {
+        w->m_gapPending = match.gap; // told with the message it waits for
         return false;
     }
     w->m_state = Waiter::State::Answered;
@@ -506,20 +523,16 @@ bool ChannelHub::answerFromReplay(Waiter *w, const ReplaySince &since)
 
 void ChannelHub::replayToStream(Waiter *w, const ReplaySince &since)
 {
-    const Channel *ch = w->m_channel;
-    if (!ch || !ch->replay) {
-        return;
-    }
     const ReplayBuffer::Match match = m_replay.find(w->m_key, since);
+    w->m_gapPending = match.messages.isEmpty() && match.gap;
     Answer a;
     a.kind = Answer::Kind::Message;
-    a.gap = match.gap;
-    for (const Message &m : match.messages) {
-        a.message = m;
+    for (qsizetype i = 0; i < match.messages.size(); ++i) {
+        a.message = match.messages[i];
+        a.gap = i == 0 ? match.gap : match.holes.contains(i);
         if (!w->answer(a) || w->m_state != Waiter::State::Waiting) {
             return; // the stream was dropped, abandoned or timed out meanwhile
         }
-        a.gap = false;
     }
 }
 

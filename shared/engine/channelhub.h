@@ -88,6 +88,10 @@ public:
     qsizetype waitingCount(Waiter::Role role) const;
     qsizetype streamCount() const;
     const ReplayBuffer *replayBuffer() const;
+    // For attaching a store (ReplayBuffer::attachStore()).
+    ReplayBuffer *replayBuffer();
+    // The prefix of every message id of this hub's run (`<start time>-`); unique across restarts.
+    QByteArray idPrefix() const;
 
 Q_SIGNALS:
     void channelCountChanged(qsizetype count);

@@ -3,6 +3,7 @@
 
 #include <deque>
 #include <limits>
+#include <utility>
 
 #include "util/clock.h"
 
@@ -96,6 +97,8 @@ struct ReplayBuffer::Entry
     qint64 unixMs = 0; // for since=<duration>
     qint64 cost = 0;
     Buffer *buffer = nullptr;
+    qint64 seq = 0; // the store's
+    bool gapBefore = false; // messages before it on its channel may have been lost
     Entry *older = nullptr;
     Entry *newer = nullptr;
 };
@@ -107,6 +110,9 @@ struct ReplayBuffer::Buffer
     qint64 bytes = 0;
     // The id of the newest message evicted so far: a client resuming from it has missed nothing.
     QByteArray lastEvicted;
+    // Messages published after the newest buffered one may have been lost (it was restored from a
+    // run the buffer cannot vouch for): the next message kept gets gapBefore.
+    bool holeAfterNewest = false;
 };
 
 bool ReplayBuffer::Limits::isEnabled() const
@@ -168,11 +174,8 @@ qint64 ReplayBuffer::channelCost(const QByteArray &key)
     return CHANNEL_OVERHEAD + 2 * key.size();
 }
 
-void ReplayBuffer::append(const QByteArray &key, const Message &message)
+ReplayBuffer::Buffer *ReplayBuffer::bufferFor(const QByteArray &key)
 {
-    if (!isEnabled()) {
-        return;
-    }
     Buffer *b = m_buffers.value(key);
     if (!b) {
         b = new Buffer;
@@ -180,6 +183,28 @@ void ReplayBuffer::append(const QByteArray &key, const Message &message)
         m_buffers.insert(key, b);
         m_totalBytes += channelCost(key);
     }
+    return b;
+}
+
+void ReplayBuffer::append(const QByteArray &key, const Message &message)
+{
+    if (!isEnabled()) {
+        return;
+    }
+    Buffer *b = bufferFor(key);
+    const bool gapBefore = std::exchange(b->holeAfterNewest, false);
+    const qint64 seq = m_nextSeq++;
+    const qint64 unixMs = m_clock->unixMs();
+    if (m_store) {
+        m_store->stored({seq, key, message, unixMs, gapBefore});
+    }
+    keep(b, message, seq, unixMs, gapBefore);
+    enforce(b);
+    armExpiry();
+}
+
+void ReplayBuffer::keep(Buffer *b, const Message &message, qint64 seq, qint64 unixMs, bool gapBefore)
+{
     Entry &e = b->entries.emplace_back();
     e.message = message;
     const QByteArray &body = message.body;
@@ -188,8 +213,11 @@ void ReplayBuffer::append(const QByteArray &key, const Message &message)
         // a tight copy so that what is counted is what is held.
         e.message.body = QByteArray(body.constData(), body.size());
     }
-    e.storedAtMs = m_clock->monotonicMs();
-    e.unixMs = m_clock->unixMs();
+    // A restored message is as old as when it was first kept (it expires on time), never from the future.
+    e.storedAtMs = m_clock->monotonicMs() - qMax<qint64>(0, m_clock->unixMs() - unixMs);
+    e.unixMs = unixMs;
+    e.seq = seq;
+    e.gapBefore = gapBefore;
     e.cost = messageCost(message);
     e.buffer = b;
     e.older = m_newest;
@@ -201,8 +229,70 @@ void ReplayBuffer::append(const QByteArray &key, const Message &message)
     m_newest = &e;
     b->bytes += e.cost;
     m_totalBytes += e.cost;
-    enforce(b);
+}
+
+void ReplayBuffer::setCurrentRun(const QByteArray &prefix)
+{
+    m_currentRun = prefix;
+}
+
+void ReplayBuffer::attachStore(ReplayStore *store,
+                               const QList<ReplayStore::Run> &runs,
+                               const QList<ReplayStore::Record> &records)
+{
+    m_store = store;
+    m_runs.clear();
+    m_lastUnclean = -1;
+    for (qsizetype i = 0; i < runs.size(); ++i) {
+        m_runs.insert(runs[i].prefix, i);
+        if (!runs[i].clean) {
+            m_lastUnclean = i;
+        }
+    }
+    QList<QByteArray> restored;
+    for (const ReplayStore::Record &r : records) {
+        m_nextSeq = qMax(m_nextSeq, r.seq + 1);
+        if (!isEnabled()) {
+            if (m_store) {
+                m_store->removed(r.seq);
+            }
+            continue;
+        }
+        Buffer *b = bufferFor(r.key);
+        if (b->entries.empty()) {
+            restored.append(r.key);
+        }
+        keep(b, r.message, r.seq, r.unixMs, r.gapBefore);
+        enforce(b);
+    }
+    for (const QByteArray &key : std::as_const(restored)) {
+        if (Buffer *b = m_buffers.value(key)) {
+            b->holeAfterNewest = !vouchesFor(b->entries.back().message.id);
+            Q_EMIT channelRestored(key);
+        }
+    }
+    expire();
     armExpiry();
+}
+
+ReplayStore *ReplayBuffer::store() const
+{
+    return m_store;
+}
+
+// Ids are `<run prefix><counter>`, the prefix ending in its last '-' (ChannelHub::nextMessageId()).
+bool ReplayBuffer::vouchesFor(const QByteArray &id) const
+{
+    const qsizetype dash = id.lastIndexOf('-');
+    if (dash < 0) {
+        return false; // not an id this server makes
+    }
+    const QByteArray run = id.left(dash + 1);
+    if (run == m_currentRun) {
+        return true;
+    }
+    const auto it = m_runs.constFind(run);
+    return it != m_runs.constEnd() && *it > m_lastUnclean;
 }
 
 void ReplayBuffer::enforce(Buffer *b)
@@ -240,6 +330,9 @@ void ReplayBuffer::evictOldest(Buffer *b)
     b->bytes -= e.cost;
     m_totalBytes -= e.cost;
     b->lastEvicted = e.message.id;
+    if (m_store) {
+        m_store->removed(e.seq);
+    }
     b->entries.pop_front();
     if (!b->entries.empty()) {
         return;
@@ -283,7 +376,12 @@ ReplayBuffer::Match ReplayBuffer::find(const QByteArray &key, const ReplaySince 
 {
     Match match;
     const Buffer *b = m_buffers.value(key);
-    if (!b || since.kind == ReplaySince::Kind::None || max == 0) {
+    if (!b) {
+        // Nothing buffered: the client waits, told of a gap if its id is one the buffer cannot vouch for.
+        match.gap = since.kind == ReplaySince::Kind::Id && isEnabled() && !vouchesFor(since.id);
+        return match;
+    }
+    if (since.kind == ReplaySince::Kind::None || max == 0) {
         return match;
     }
     const std::deque<Entry> &entries = b->entries;
@@ -297,16 +395,23 @@ ReplayBuffer::Match ReplayBuffer::find(const QByteArray &key, const ReplaySince 
     case ReplaySince::Kind::Id: {
         // Resuming clients mostly ask for a recent id: search from the newest.
         auto it = entries.cend();
+        bool found = false;
         while (it != entries.cbegin()) {
             --it;
             if (it->message.id == since.id) {
                 from = it + 1;
+                found = true;
                 break;
             }
         }
-        // Not buffered: the client may have missed messages, unless it saw exactly the last one evicted,
-        // whose successor is the oldest buffered.
-        match.gap = from == entries.cbegin() && since.id != b->lastEvicted;
+        if (found) {
+            // Its successor may lie beyond an unclean stop.
+            match.gap = from == entries.cend() ? b->holeAfterNewest : from->gapBefore;
+        } else {
+            // Not buffered: the client may have missed messages, unless it saw exactly the last one
+            // evicted, whose successor is the oldest buffered.
+            match.gap = since.id != b->lastEvicted || entries.front().gapBefore;
+        }
         break;
     }
     }
@@ -317,6 +422,9 @@ ReplayBuffer::Match ReplayBuffer::find(const QByteArray &key, const ReplaySince 
         }
         if (since.kind == ReplaySince::Kind::Ago && it->unixMs < agoFrom) {
             continue;
+        }
+        if (it->gapBefore && !match.messages.isEmpty()) {
+            match.holes.append(match.messages.size());
         }
         match.messages.append(it->message);
     }
@@ -339,6 +447,15 @@ qsizetype ReplayBuffer::messageCount(const QByteArray &key) const
     return b ? qsizetype(b->entries.size()) : 0;
 }
 
+qsizetype ReplayBuffer::messageCount() const
+{
+    qsizetype n = 0;
+    for (const Buffer *b : m_buffers) {
+        n += qsizetype(b->entries.size());
+    }
+    return n;
+}
+
 qint64 ReplayBuffer::channelBytes(const QByteArray &key) const
 {
     const Buffer *b = m_buffers.value(key);
@@ -352,6 +469,11 @@ qint64 ReplayBuffer::totalBytes() const
 
 void ReplayBuffer::clear()
 {
+    if (m_store) {
+        for (const Entry *e = m_oldest; e; e = e->newer) {
+            m_store->removed(e->seq);
+        }
+    }
     const QList<QByteArray> keys = m_buffers.keys();
     qDeleteAll(m_buffers);
     m_buffers.clear();

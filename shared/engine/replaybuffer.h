@@ -7,6 +7,7 @@
 #include <QObject>
 
 #include "engine/message.h"
+#include "engine/replaystore.h"
 
 namespace Patchwork
 {
@@ -44,6 +45,12 @@ ReplaySince parseSince(QByteArrayView text);
 // its own to the total, so the total bound holds for the memory actually used, however many channels
 // there are. Bodies and headers are implicitly shared with the messages in flight.
 //
+// Durability (a ReplayStore, optional): every message kept and every one let go is told to the store.
+// What earlier runs stored comes back through restore(). Ids are `<run prefix><counter>` (ChannelHub);
+// the buffer vouches for an id it does not hold only when it knows that nothing published after it
+// was lost: the id is of this run, or of an earlier run that it knows with no unclean stop since. For
+// any other id a client resuming from it learns that it may have missed messages (Match::gap).
+//
 // Messages must be appended in publish order (ChannelHub does this). Single-threaded.
 class ReplayBuffer final : public QObject
 {
@@ -61,13 +68,17 @@ public:
         bool isEnabled() const;
     };
 
-    // Messages a subscriber gets, oldest first; `gap` when the id it asked for is not (or no longer)
-    // buffered while others are, so it may have missed some. (An id that is the newest evicted from
-    // the channel is no gap: its successor is the oldest buffered message.)
+    // Messages a subscriber gets, oldest first; `gap` when it may have missed messages before the first
+    // of them (with no messages: before the next one published on the channel). That is when the id it
+    // asked for is not (or no longer) buffered while others are (an id that is the newest evicted from
+    // the channel is no gap: its successor is the oldest buffered message), when the buffer cannot
+    // vouch for the id (see above), and when an unclean stop lies between it and its successor.
     struct Match
     {
         QList<Message> messages;
         bool gap = false;
+        // Positions in `messages` (never the first) of those before which an unclean stop lost some.
+        QList<qsizetype> holes;
     };
 
     explicit ReplayBuffer(Clock *clock, QObject *parent = nullptr);
@@ -85,9 +96,22 @@ public:
     // The buffered messages of `key` that match `since`, at most `max` (-1 = all).
     Match find(const QByteArray &key, const ReplaySince &since, qsizetype max = -1) const;
 
+    // The id prefix of this run (ChannelHub sets it once).
+    void setCurrentRun(const QByteArray &prefix);
+    // Tells `store` (not owned, null = none) of every message from now on, after keeping again what it
+    // stored in earlier runs: `records` in seq order, under the current limits (what no longer fits or
+    // is too old is let go, and the store told so), with `runs` (oldest first) to vouch for ids by.
+    // Keeping a channel's restored messages again emits channelRestored(). Call once, before anything
+    // is appended.
+    void attachStore(ReplayStore *store,
+                     const QList<ReplayStore::Run> &runs = {},
+                     const QList<ReplayStore::Record> &records = {});
+    ReplayStore *store() const;
+
     bool contains(const QByteArray &key) const;
     qsizetype channelCount() const;
     qsizetype messageCount(const QByteArray &key) const;
+    qsizetype messageCount() const; // all channels
     // The accounted bytes of one channel's messages, and of everything (overheads included).
     qint64 channelBytes(const QByteArray &key) const;
     qint64 totalBytes() const;
@@ -100,11 +124,16 @@ public:
 Q_SIGNALS:
     // The last buffered message of channel `key` was evicted or expired.
     void channelEmptied(const QByteArray &key);
+    // attachStore() kept messages of channel `key` again.
+    void channelRestored(const QByteArray &key);
 
 private:
     struct Entry;
     struct Buffer;
 
+    Buffer *bufferFor(const QByteArray &key);
+    void keep(Buffer *buffer, const Message &message, qint64 seq, qint64 unixMs, bool gapBefore);
+    bool vouchesFor(const QByteArray &id) const;
     void evictOldest(Buffer *buffer);
     void enforce(Buffer *buffer);
     void expire();
@@ -119,6 +148,13 @@ private:
     Entry *m_newest = nullptr;
     qint64 m_totalBytes = 0;
     qint64 m_armedAt = -1;
+    ReplayStore *m_store = nullptr;
+    qint64 m_nextSeq = 1;
+    QByteArray m_currentRun;
+    // Earlier runs by prefix, with their place in time (0 = oldest), and the place of the last one
+    // that stopped uncleanly (-1 = none).
+    QHash<QByteArray, qsizetype> m_runs;
+    qsizetype m_lastUnclean = -1;
 };
 
 } // namespace Patchwork

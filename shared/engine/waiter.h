@@ -144,6 +144,8 @@ private:
     Message m_message;
     std::unique_ptr<ReplaySince> m_since; // consumers, until submitted
     bool m_streaming = false;
+    // The next message it gets carries Patch-Gap: the id it resumed from could not be vouched for.
+    bool m_gapPending = false;
     qint64 m_timeoutMs = 0;
     qint64 m_deadline = -1;
     qint64 m_ownDeadline = -1; // ?timeout= (capped by max-wait), fixed at submit

@@ -39,6 +39,7 @@ static_assert(std::size(CACHE_LABELS) == size_t(MetricCacheEvent::Count));
 static_assert(std::size(DIRECTION_LABELS) == size_t(MetricDirection::Count));
 static_assert(std::size(DURATION_LE) == Metrics::DurationBuckets.size());
 static_assert(std::size(SIZE_LE) == Metrics::SizeBuckets.size());
+static_assert(std::tuple_size_v<decltype(Metrics::DurationBuckets)> == 11); // replayJournalProgress()
 
 template <size_t N> size_t bucketIndex(const std::array<double, N> &bounds, double value)
 {
@@ -101,7 +102,7 @@ template <typename Histogram, size_t N> void histogram(QByteArray &out,
     const QByteArray bucketName = base + "_bucket";
     const QByteArray sumName = base + "_sum";
     const QByteArray countName = base + "_count";
-    const QByteArray prefix = labels + ",le=\"";
+    const QByteArray prefix = labels.isEmpty() ? QByteArray("le=\"") : labels + ",le=\"";
     quint64 cumulative = 0;
     for (size_t i = 0; i < N; ++i) {
         cumulative += h.buckets[i];
@@ -262,6 +263,32 @@ void Metrics::rateLimited() noexcept
     ++m_rateLimited;
 }
 
+void Metrics::setReplayJournalBacklog(qint64 queued, double lagSeconds) noexcept
+{
+    m_journalQueued = queued;
+    m_journalLag = lagSeconds;
+}
+
+void Metrics::replayJournalProgress(quint64 errors,
+                                    quint64 dropped,
+                                    const std::array<quint64, 11> &delayBuckets,
+                                    quint64 delayCount,
+                                    double delaySum) noexcept
+{
+    m_journalErrors += errors;
+    m_journalDropped += dropped;
+    for (size_t i = 0; i < delayBuckets.size(); ++i) {
+        m_journalDelays.buckets[i] += delayBuckets[i];
+    }
+    m_journalDelays.count += delayCount;
+    m_journalDelays.sum += delaySum;
+}
+
+size_t Metrics::durationBucket(double seconds) noexcept
+{
+    return bucketIndex(DurationBuckets, seconds);
+}
+
 double Metrics::startTimeSeconds() const
 {
     return m_startTimeSeconds;
@@ -381,6 +408,31 @@ QByteArray Metrics::render() const
 
     header(out, "patchwork_rate_limited_total", "counter", "Total requests refused by the rate limiter.");
     sample(out, "patchwork_rate_limited_total", {}, QByteArray::number(m_rateLimited));
+
+    header(out, "patchwork_replay_journal_queued_operations", "gauge", "Replay journal operations not yet written.");
+    sample(out, "patchwork_replay_journal_queued_operations", {}, QByteArray::number(m_journalQueued));
+    header(out,
+           "patchwork_replay_journal_lag_seconds",
+           "gauge",
+           "How long the oldest replay journal operation not yet written has waited.");
+    sample(out, "patchwork_replay_journal_lag_seconds", {}, number(m_journalLag));
+    header(out,
+           "patchwork_replay_journal_write_delay_seconds",
+           "histogram",
+           "Time from queueing to commit of the replay journal's written operations.");
+    histogram(out,
+              "patchwork_replay_journal_write_delay_seconds",
+              {},
+              m_journalDelays,
+              DURATION_LE,
+              number(m_journalDelays.sum));
+    header(out, "patchwork_replay_journal_errors_total", "counter", "Total replay journal write errors.");
+    sample(out, "patchwork_replay_journal_errors_total", {}, QByteArray::number(m_journalErrors));
+    header(out,
+           "patchwork_replay_journal_dropped_operations_total",
+           "counter",
+           "Total replay journal operations dropped (the writer fell behind, or a write error ended journaling).");
+    sample(out, "patchwork_replay_journal_dropped_operations_total", {}, QByteArray::number(m_journalDropped));
 
     header(out, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
 #ifdef Q_OS_LINUX

@@ -105,6 +105,17 @@ public:
     void huproxyConnection(int status) noexcept;
     void huproxyBytes(MetricDirection direction, qint64 bytes) noexcept;
     void rateLimited() noexcept;
+    // The replay journal: what it has queued and the age of the oldest of that (gauges); and what
+    // happened since the last call: write errors, dropped operations, and the queue-to-commit delays
+    // of the operations written (non-cumulative buckets as durationBucket() picks them).
+    void setReplayJournalBacklog(qint64 queued, double lagSeconds) noexcept;
+    void replayJournalProgress(quint64 errors,
+                               quint64 dropped,
+                               const std::array<quint64, 11> &delayBuckets,
+                               quint64 delayCount,
+                               double delaySum) noexcept;
+    // The DurationBuckets index a duration is counted in; DurationBuckets.size() = only in +Inf.
+    static size_t durationBucket(double seconds) noexcept;
 
     QByteArray render() const;
 
@@ -148,6 +159,11 @@ private:
     std::array<quint64, size_t(MetricCacheEvent::Count)> m_cache{};
     std::array<quint64, size_t(MetricDirection::Count)> m_huproxyBytes{};
     quint64 m_rateLimited = 0;
+    qint64 m_journalQueued = 0;
+    double m_journalLag = 0;
+    quint64 m_journalErrors = 0;
+    quint64 m_journalDropped = 0;
+    DurationHistogram m_journalDelays;
     double m_startTimeSeconds = 0;
 };
 

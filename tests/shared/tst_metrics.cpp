@@ -39,6 +39,11 @@ constexpr Family FAMILIES[] = {
     {"patchwork_huproxy_connections_total", "counter"},
     {"patchwork_huproxy_bytes_transferred_total", "counter"},
     {"patchwork_rate_limited_total", "counter"},
+    {"patchwork_replay_journal_queued_operations", "gauge"},
+    {"patchwork_replay_journal_lag_seconds", "gauge"},
+    {"patchwork_replay_journal_write_delay_seconds", "histogram"},
+    {"patchwork_replay_journal_errors_total", "counter"},
+    {"patchwork_replay_journal_dropped_operations_total", "counter"},
     {"process_resident_memory_bytes", "gauge"},
     {"process_open_fds", "gauge"},
     {"process_start_time_seconds", "gauge"},
@@ -95,6 +100,7 @@ private Q_SLOTS:
     void messageCountersAndSizes();
     void gauges();
     void simpleCounters();
+    void replayJournal();
     void processMetrics();
 };
 
@@ -377,6 +383,32 @@ void TestMetrics::simpleCounters()
     QCOMPARE(samplesOf(text, "patchwork_huproxy_bytes_transferred_total"),
              (QList<QByteArray>{"{direction=\"up\"} 2000", "{direction=\"down\"} 5000000000"}));
     QCOMPARE(valueOf(text, "patchwork_rate_limited_total"), "2");
+}
+
+void TestMetrics::replayJournal()
+{
+    Metrics metrics;
+    std::array<quint64, 11> buckets{};
+    QCOMPARE(Metrics::durationBucket(0.004), size_t(0));
+    QCOMPARE(Metrics::durationBucket(0.005), size_t(0)); // bounds are inclusive
+    QCOMPARE(Metrics::durationBucket(0.03), size_t(3));
+    QCOMPARE(Metrics::durationBucket(11), Metrics::DurationBuckets.size()); // only in +Inf
+    buckets[0] = 3;
+    buckets[3] = 1;
+    metrics.replayJournalProgress(1, 7, buckets, 5, 11.5);
+    metrics.replayJournalProgress(1, 0, buckets, 4, 0.25); // deltas add up
+    metrics.setReplayJournalBacklog(12, 0.25);
+    const QByteArray text = metrics.render();
+    QCOMPARE(valueOf(text, "patchwork_replay_journal_queued_operations"), "12");
+    QCOMPARE(valueOf(text, "patchwork_replay_journal_lag_seconds"), "0.25");
+    QCOMPARE(valueOf(text, "patchwork_replay_journal_errors_total"), "2");
+    QCOMPARE(valueOf(text, "patchwork_replay_journal_dropped_operations_total"), "7");
+    QCOMPARE(valueOf(text, "patchwork_replay_journal_write_delay_seconds_bucket{le=\"0.005\"}"), "6");
+    QCOMPARE(valueOf(text, "patchwork_replay_journal_write_delay_seconds_bucket{le=\"0.025\"}"), "6");
+    QCOMPARE(valueOf(text, "patchwork_replay_journal_write_delay_seconds_bucket{le=\"0.05\"}"), "8");
+    QCOMPARE(valueOf(text, "patchwork_replay_journal_write_delay_seconds_bucket{le=\"+Inf\"}"), "9");
+    QCOMPARE(valueOf(text, "patchwork_replay_journal_write_delay_seconds_count"), "9");
+    QCOMPARE(valueOf(text, "patchwork_replay_journal_write_delay_seconds_sum"), "11.75");
 }
 
 void TestMetrics::processMetrics()

@@ -211,10 +211,14 @@ void TestReplayBuffer::findUnknownChannel()
     ManualClock clock;
     ReplayBuffer buffer(&clock);
     buffer.append("k"_ba, published(1, "m1"_ba, 1));
-    // No buffer, no gap: an unknown id on an empty channel simply waits.
+    // No buffer: the client waits. An id of this run has missed nothing; one of an unknown run may have.
+    buffer.setCurrentRun("t-"_ba);
     const ReplayBuffer::Match match = buffer.find("other"_ba, since("t-1"));
     QVERIFY(match.messages.isEmpty());
     QVERIFY(!match.gap);
+    const ReplayBuffer::Match unknown = buffer.find("other"_ba, since("u-1"));
+    QVERIFY(unknown.messages.isEmpty());
+    QVERIFY(unknown.gap);
 }
 
 // --- limits ------------------------------------------------------------------------------------------

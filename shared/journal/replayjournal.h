@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <QByteArray>
+#include <QList>
+#include <QString>
+
+#include <memory>
+
+#include "engine/replaystore.h"
+
+namespace Patchwork
+{
+
+// The replay buffers' journal (PROTOCOL §4.1, "Durable replay"): an SQLite file written behind by one
+// thread of its own, read only when opened.
+//
+// stored()/removed() only queue an operation (a mutex and, when the writer sleeps, a wake-up); the
+// writer takes everything queued, up to a few thousand operations or a few MiB, per transaction (group
+// commit without a timer), and a message stored and removed within one batch is never written. If the
+// queue outgrows its bound the journal drops it and the run can no longer end cleanly; the next message
+// of each channel that lost some is written with gapBefore. The first write error (a full disk) is
+// logged and ends journaling for the run: the relay goes on in memory.
+//
+// The file: WAL mode, `synchronous=NORMAL` (or FULL), exclusive locking, a bounded WAL, incremental
+// vacuum. Each run is recorded by its id prefix; close() marks it clean when every message it published
+// was written and nothing was dropped. A file that is not a database or is corrupt is moved aside
+// (`<file>.corrupt-<time>`) and started afresh.
+class ReplayJournal final : public ReplayStore
+{
+public:
+    enum class Sync
+    {
+        Normal, // a crash of the daemon loses nothing committed; a power loss may lose the last commits
+        Full, // a power loss loses nothing committed, at the price of an fsync per commit
+    };
+
+    struct Options
+    {
+        QString path;
+        Sync sync = Sync::Normal;
+        // The queue's bound: past it, the queue is dropped.
+        qint64 maxQueued = 500'000; // operations
+        qint64 maxQueuedBytes = qint64(256) * 1024 * 1024; // bodies and headers
+    };
+
+    // What earlier runs left: their runs, oldest first, and the messages, in seq order.
+    struct Contents
+    {
+        QList<Run> runs;
+        QList<Record> records;
+    };
+
+    // Opens (or creates) the journal at options.path for the run whose ids start with `runPrefix`, and
+    // reads what earlier runs left into `contents`. Null (logged with the reason) when the file cannot
+    // be used; the relay then keeps replay in memory only.
+    static std::unique_ptr<ReplayJournal> open(const Options &options, const QByteArray &runPrefix, Contents *contents);
+    ~ReplayJournal() override;
+    Q_DISABLE_COPY_MOVE(ReplayJournal)
+
+    void stored(const Record &record) override;
+    void removed(qint64 seq) override;
+    Stats stats() const override;
+
+    // Writes what is queued, marks the run clean if nothing was lost, and closes the file. The
+    // destructor does the same; stored()/removed() after close() are ignored.
+    void close();
+
+private:
+    class Writer;
+    explicit ReplayJournal(std::unique_ptr<Writer> writer);
+
+    std::unique_ptr<Writer> m_writer;
+};
+
+} // namespace Patchwork
