@@ -118,6 +118,7 @@ bool RelayController::start()
     s.dataDir = m_dataDir;
     s.secretKey = qgetenv("SECRET_KEY");
     s.usersDir = usersDir();
+    s.replayStore = QDir(m_dataDir).filePath(QStringLiteral("replay.sqlite")); // as patchworkd's default
     s.shutdownGraceMs = TRAY_SHUTDOWN_GRACE_MS;
     QDir().mkpath(s.usersDir);
     m_relay->setSettings(s);
