@@ -280,11 +280,10 @@ int ReplayJournal::Writer::open(Contents *contents)
             return rc == SQLITE_ROW ? SQLITE_ERROR : rc;
         }
     }
-    const QByteArray pragmas = QByteArrayLiteral("PRAGMA synchronous=")
-                               + (m_options.sync == Sync::Full ? "FULL" : "NORMAL")
-                               + ";PRAGMA journal_size_limit=" + QByteArray::number(WAL_SIZE_LIMIT)
-                               + ";PRAGMA wal_autocheckpoint=" + QByteArray::number(WAL_CHECKPOINT_PAGES)
-                               + ";PRAGMA cache_size=-" + QByteArray::number(CACHE_KIB) + ';';
+    const QByteArray pragmas =
+        QByteArrayLiteral("PRAGMA synchronous=") + (m_options.sync == Sync::Full ? "FULL" : "NORMAL")
+        + ";PRAGMA journal_size_limit=" + QByteArray::number(WAL_SIZE_LIMIT) + ";PRAGMA wal_autocheckpoint="
+        + QByteArray::number(WAL_CHECKPOINT_PAGES) + ";PRAGMA cache_size=-" + QByteArray::number(CACHE_KIB) + ';';
     rc = exec(m_db, pragmas.constData());
     if (rc == SQLITE_OK && version == 0) {
         rc = exec(m_db,

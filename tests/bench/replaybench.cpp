@@ -114,8 +114,8 @@ struct ResponseCounter
 
 QByteArray publishRequest(const QByteArray &channel, const QByteArray &body)
 {
-    return "POST /public/pubsub/" + channel + " HTTP/1.1\r\nHost: b\r\nContent-Length: " + QByteArray::number(body.size())
-           + "\r\n\r\n" + body;
+    return "POST /public/pubsub/" + channel
+           + " HTTP/1.1\r\nHost: b\r\nContent-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body;
 }
 
 QByteArray httpGet(quint16 port, const QByteArray &target)
@@ -150,9 +150,19 @@ public:
         : m_log(dataDir + u".log"_s)
     {
         m_process.setProgram(program);
-        m_process.setArguments(QStringList{u"start"_s, u"--host"_s, u"127.0.0.1"_s, u"--port"_s, u"0"_s,
-                                           u"--rate-limit"_s, u"0"_s, u"--max-waiting-per-ip"_s, u"0"_s,
-                                           u"--max-connections-per-ip"_s, u"0"_s, u"--data-dir"_s, dataDir}
+        m_process.setArguments(QStringList{u"start"_s,
+                                           u"--host"_s,
+                                           u"127.0.0.1"_s,
+                                           u"--port"_s,
+                                           u"0"_s,
+                                           u"--rate-limit"_s,
+                                           u"0"_s,
+                                           u"--max-waiting-per-ip"_s,
+                                           u"0"_s,
+                                           u"--max-connections-per-ip"_s,
+                                           u"0"_s,
+                                           u"--data-dir"_s,
+                                           dataDir}
                                + extra);
         m_process.setStandardErrorFile(m_log);
     }
@@ -315,8 +325,16 @@ int main(int argc, char **argv)
     const QCommandLineOption fanoutsOption(u"fanouts"_s, u"fanout: publishes per round"_s, u"n"_s, u"15"_s);
     const QCommandLineOption rateOption(u"rate"_s, u"steady: publishes per second"_s, u"n"_s, u"20000"_s);
     const QCommandLineOption steadyOption(u"steady-seconds"_s, u"steady: seconds"_s, u"s"_s, u"600"_s);
-    parser.addOptions({daemonOption, onlyOption, roundsOption, secondsOption, connsOption, depthOption,
-                       subscribersOption, fanoutsOption, rateOption, steadyOption});
+    parser.addOptions({daemonOption,
+                       onlyOption,
+                       roundsOption,
+                       secondsOption,
+                       connsOption,
+                       depthOption,
+                       subscribersOption,
+                       fanoutsOption,
+                       rateOption,
+                       steadyOption});
     parser.process(app);
     const QString program = parser.value(daemonOption);
     if (program.isEmpty()) {
@@ -339,7 +357,9 @@ int main(int argc, char **argv)
             for (const bool journal : {false, true}) {
                 Daemon d(program, freshDir(), journal ? QStringList{} : journalOff);
                 d.start();
-                const double rate = publishRate(d.port(), parser.value(connsOption).toInt(), parser.value(depthOption).toInt(),
+                const double rate = publishRate(d.port(),
+                                                parser.value(connsOption).toInt(),
+                                                parser.value(depthOption).toInt(),
                                                 parser.value(secondsOption).toInt());
                 (journal ? on : off).push_back(rate);
                 std::printf("publish round %d journal %s: %.0f msg/s\n", r + 1, journal ? "on " : "off", rate);
@@ -347,7 +367,9 @@ int main(int argc, char **argv)
             ratio.push_back(on.back() / off.back());
         }
         std::printf("PUBLISH median on %.0f msg/s, off %.0f msg/s, ratio on/off (median of rounds) %.3f\n",
-                    median(on), median(off), median(ratio));
+                    median(on),
+                    median(off),
+                    median(ratio));
     }
     if (only.contains(u"fanout"_s)) {
         std::vector<double> on, off, diff;
@@ -361,12 +383,17 @@ int main(int argc, char **argv)
                     times.push_back(fanoutMs(d.port(), subscribers, n));
                 }
                 (journal ? on : off).push_back(median(times));
-                std::printf("fanout round %d journal %s: median %.2f ms to %d subscribers\n", r + 1, journal ? "on " : "off",
-                            median(times), subscribers);
+                std::printf("fanout round %d journal %s: median %.2f ms to %d subscribers\n",
+                            r + 1,
+                            journal ? "on " : "off",
+                            median(times),
+                            subscribers);
             }
             diff.push_back(on.back() - off.back());
         }
-        std::printf("FANOUT median on %.2f ms, off %.2f ms, on - off (median of rounds) %+.2f ms\n", median(on), median(off),
+        std::printf("FANOUT median on %.2f ms, off %.2f ms, on - off (median of rounds) %+.2f ms\n",
+                    median(on),
+                    median(off),
                     median(diff));
     }
     if (only.contains(u"steady"_s)) {
@@ -414,11 +441,14 @@ int main(int argc, char **argv)
                 nextSample += 1000;
                 lastMetrics = httpGet(d.port(), "/metrics");
                 maxLag = std::max(maxLag, metric(lastMetrics, "patchwork_replay_journal_lag_seconds"));
-                maxQueued = std::max(maxQueued, qint64(metric(lastMetrics, "patchwork_replay_journal_queued_operations")));
+                maxQueued =
+                    std::max(maxQueued, qint64(metric(lastMetrics, "patchwork_replay_journal_queued_operations")));
                 maxWal = std::max(maxWal, QFileInfo(data1 + u"/replay.sqlite-wal"_s).size());
                 if (nextSample % 60'000 == 0) {
                     std::printf("steady %llds: %lld answered, lag max %.3f s, WAL max %.1f MiB\n",
-                                static_cast<long long>(nextSample / 1000), static_cast<long long>(answered), maxLag,
+                                static_cast<long long>(nextSample / 1000),
+                                static_cast<long long>(answered),
+                                maxLag,
                                 double(maxWal) / 1048576);
                     std::fflush(stdout);
                 }
@@ -428,7 +458,8 @@ int main(int argc, char **argv)
         const double count = metric(lastMetrics, "patchwork_replay_journal_write_delay_seconds_count");
         QString p99 = u"> 10 s"_s;
         for (const char *le : {"0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10"}) {
-            const double in = metric(lastMetrics, "patchwork_replay_journal_write_delay_seconds_bucket{le=\"" + QByteArray(le) + "\"}");
+            const double in = metric(
+                lastMetrics, "patchwork_replay_journal_write_delay_seconds_bucket{le=\"" + QByteArray(le) + "\"}");
             if (in >= 0.99 * count) {
                 p99 = u"<= %1 s"_s.arg(QString::fromLatin1(le));
                 break;
@@ -436,8 +467,15 @@ int main(int argc, char **argv)
         }
         std::printf("STEADY %d msg/s for %d s: %lld published, %lld answered; write delay p99 %s (%.0f operations); "
                     "lag max %.3f s; queue max %lld; WAL max %.1f MiB; errors %.0f, dropped %.0f\n",
-                    rate, seconds, static_cast<long long>(sent), static_cast<long long>(answered), qPrintable(p99), count,
-                    maxLag, static_cast<long long>(maxQueued), double(maxWal) / 1048576,
+                    rate,
+                    seconds,
+                    static_cast<long long>(sent),
+                    static_cast<long long>(answered),
+                    qPrintable(p99),
+                    count,
+                    maxLag,
+                    static_cast<long long>(maxQueued),
+                    double(maxWal) / 1048576,
                     metric(lastMetrics, "patchwork_replay_journal_errors_total"),
                     metric(lastMetrics, "patchwork_replay_journal_dropped_operations_total"));
         for (const pollfd &p : fds) {
@@ -474,13 +512,17 @@ int main(int argc, char **argv)
             Daemon d(program, full, {});
             fullMs.push_back(double(d.start()));
             const QByteArray metrics = httpGet(d.port(), "/metrics");
-            std::printf("restore round %d: listening after %.0f ms (%.0f channels)\n", r + 1, fullMs.back(),
+            std::printf("restore round %d: listening after %.0f ms (%.0f channels)\n",
+                        r + 1,
+                        fullMs.back(),
                         metric(metrics, "patchwork_channels_total"));
             d.stop();
             Daemon e(program, freshDir(), {});
             emptyMs.push_back(double(e.start()));
         }
-        std::printf("RESTORE 64 MiB: median %.0f ms to listening (an empty journal: %.0f ms)\n", median(fullMs), median(emptyMs));
+        std::printf("RESTORE 64 MiB: median %.0f ms to listening (an empty journal: %.0f ms)\n",
+                    median(fullMs),
+                    median(emptyMs));
     }
     return 0;
 }

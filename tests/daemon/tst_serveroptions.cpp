@@ -115,6 +115,12 @@ QVariant field(const ServerOptions &o, const QString &name)
     if (name == u"replayTotalBytes") {
         return num(o.replayTotalBytes);
     }
+    if (name == u"replayStore") {
+        return o.replayStore.value_or(u"(unset)"_s);
+    }
+    if (name == u"replayStoreSync") {
+        return o.replayStoreSync == Patchwork::ReplayJournal::Sync::Full ? u"full"_s : u"normal"_s;
+    }
     if (name == u"headTimeoutMs") {
         return num(o.headTimeoutMs);
     }
@@ -242,6 +248,8 @@ void TestServerOptions::defaults()
     QCOMPARE(o->replayAgeMs, qint64(12) * 3600 * 1000);
     QCOMPARE(o->replayChannelBytes, 1024 * 1024);
     QCOMPARE(o->replayTotalBytes, 64 * 1024 * 1024);
+    QCOMPARE(o->replayStore, m_defaultDataDir + u"/replay.sqlite"_s);
+    QCOMPARE(o->replayStoreSync, Patchwork::ReplayJournal::Sync::Normal);
     QCOMPARE(o->headTimeoutMs, 30'000);
     QCOMPARE(o->maxConnections, 0);
     QCOMPARE(o->maxConnectionsPerIp, 512);
@@ -358,6 +366,14 @@ void TestServerOptions::values_data()
     QTest::addRow("waiting env") << QStringList{} << QStringList{u"PATCHWORK_MAX_WAITING_PER_IP=9"_s}
                                  << u"maxWaitingPerIp"_s << num(9);
     QTest::addRow("replay count 0") << QStringList{u"--replay-count"_s, u"0"_s} << noEnv << u"replayCount"_s << num(0);
+    QTest::addRow("replay store") << QStringList{u"--replay-store"_s, u"/srv/r.sqlite"_s} << noEnv << u"replayStore"_s
+                                  << QVariant(u"/srv/r.sqlite"_s);
+    QTest::addRow("replay store none") << QStringList{u"--replay-store=NONE"_s} << noEnv << u"replayStore"_s
+                                       << QVariant(QString());
+    QTest::addRow("replay store follows data dir") << QStringList{u"--data-dir"_s, u"/srv/pw"_s} << noEnv
+                                                   << u"replayStore"_s << QVariant(u"/srv/pw/replay.sqlite"_s);
+    QTest::addRow("replay store sync env") << QStringList{} << QStringList{u"PATCHWORK_REPLAY_STORE_SYNC=full"_s}
+                                           << u"replayStoreSync"_s << QVariant(u"full"_s);
 
     QTest::addRow("bool flag alone") << QStringList{u"--metrics-public"_s} << noEnv << u"metricsPublic"_s
                                      << QVariant(true);
@@ -523,6 +539,8 @@ void TestServerOptions::configFile()
                                      "replay-age: 30m\n"
                                      "replay-channel-bytes: 2KiB\n"
                                      "replay-total-bytes: 1GiB\n"
+                                     "replay-store: journal/replay.db\n"
+                                     "replay-store-sync: full\n"
                                      "log-level: WARN\n"
                                      "log-format: json\n");
     QString error;
@@ -549,6 +567,8 @@ void TestServerOptions::configFile()
     QCOMPARE(o->replayAgeMs, 30 * 60 * 1000);
     QCOMPARE(o->replayChannelBytes, 2048);
     QCOMPARE(o->replayTotalBytes, qint64(1024) * 1024 * 1024);
+    QCOMPARE(o->replayStore, m_dir.filePath(u"etc/journal/replay.db"_s)); // relative to the file's directory
+    QCOMPARE(o->replayStoreSync, Patchwork::ReplayJournal::Sync::Full);
     QCOMPARE(o->logLevel, LogLevel::Warn);
     QCOMPARE(o->logFormat, LogFormat::Json);
 
@@ -663,6 +683,9 @@ void TestServerOptions::errors_data()
                                << u"^invalid value for --max-body: '12XB' \\(expected a size"_s << noSecret;
     QTest::addRow("size zero") << QStringList{u"--max-body=0"_s} << none << noFile
                                << u"^invalid value for --max-body: '0' \\(must be greater than 0\\)$"_s << noSecret;
+    QTest::addRow("replay store sync")
+        << QStringList{u"--replay-store-sync"_s, u"always"_s} << none << noFile
+        << u"^invalid value for --replay-store-sync: 'always' \\(expected normal or full\\)$"_s << noSecret;
     QTest::addRow("size negative") << QStringList{u"--replay-total-bytes=-1"_s} << none << noFile
                                    << u"^invalid value for --replay-total-bytes: '-1' \\(must not be negative\\)$"_s
                                    << noSecret;
