@@ -43,6 +43,8 @@ constexpr int VACUUM_EVERY = 256;
 constexpr int VACUUM_FREE_PAGES = 1024;
 // Runs remembered, newest first; ids of older runs are no longer vouched for.
 constexpr int KEEP_RUNS = 1000;
+// The writer is woken at once when this many operations wait, without waiting for the event loop to idle.
+constexpr qsizetype WAKE_AT_LENGTH = 1024;
 
 using SteadyClock = std::chrono::steady_clock;
 
@@ -200,7 +202,12 @@ public:
     }
     // Stops the thread once everything queued is written, marks the run clean if nothing was lost,
     // and closes the file.
-    void enqueue(Record &&record, qint64 seq, bool insert);
+    // Queues an operation; the queue's length after it (0: ignored, the journal is closed or failed).
+    qsizetype enqueue(Record &&record, qint64 seq, bool insert);
+    void wake()
+    {
+        m_wake.notify_one();
+    }
     Stats stats() const;
     void close();
 
@@ -210,6 +217,7 @@ private:
         Record record; // inserts
         qint64 seq = 0;
         bool insert = false;
+        qint64 size = 0; // bytes(), fixed when queued
         SteadyClock::time_point queuedAt;
         qint64 bytes() const
         {
@@ -222,7 +230,7 @@ private:
     };
 
     void run();
-    int write(const std::vector<Operation> &batch);
+    int write(const std::deque<Operation> &batch);
     void fail(int rc, const char *what);
     void drop();
 
@@ -355,17 +363,18 @@ int ReplayJournal::Writer::open(Contents *contents)
     return rc;
 }
 
-void ReplayJournal::Writer::enqueue(Record &&record, qint64 seq, bool insert)
+qsizetype ReplayJournal::Writer::enqueue(Record &&record, qint64 seq, bool insert)
 {
     Operation op;
     op.record = std::move(record);
     op.seq = seq;
     op.insert = insert;
     op.queuedAt = SteadyClock::now();
-    const qint64 bytes = op.bytes();
+    op.size = op.bytes();
+    const qint64 bytes = op.size;
     std::lock_guard<std::mutex> lock(m_mutex);
     if (m_closed || m_failed) {
-        return;
+        return 0;
     }
     if (!m_queue.empty()
         && (qint64(m_queue.size()) >= m_options.maxQueued || m_queuedBytes + bytes > m_options.maxQueuedBytes)) {
@@ -374,12 +383,9 @@ void ReplayJournal::Writer::enqueue(Record &&record, qint64 seq, bool insert)
     if (insert && !m_holes.isEmpty() && m_holes.remove(op.record.key)) {
         op.record.gapBefore = true;
     }
-    const bool wake = m_queue.empty();
     m_queue.push_back(std::move(op));
     m_queuedBytes += bytes;
-    if (wake) {
-        m_wake.notify_one();
-    }
+    return qsizetype(m_queue.size());
 }
 
 // With m_mutex held: the writer fell too far behind. What is queued goes; the messages stay in memory.
@@ -403,7 +409,7 @@ void ReplayJournal::Writer::drop()
 
 void ReplayJournal::Writer::run()
 {
-    std::vector<Operation> batch;
+    std::deque<Operation> batch;
     std::unique_lock<std::mutex> lock(m_mutex);
     for (;;) {
         m_wake.wait(lock, [this]() { return !m_queue.empty() || m_stopping; });
@@ -412,10 +418,15 @@ void ReplayJournal::Writer::run()
         }
         batch.clear();
         qint64 bytes = 0;
-        while (!m_queue.empty() && batch.size() < BATCH_OPERATIONS && bytes < BATCH_BYTES) {
-            bytes += m_queue.front().bytes();
-            batch.push_back(std::move(m_queue.front()));
-            m_queue.pop_front();
+        if (m_queue.size() <= BATCH_OPERATIONS && m_queuedBytes <= BATCH_BYTES) {
+            bytes = m_queuedBytes;
+            batch.swap(m_queue); // all of it, without holding the lock long
+        } else {
+            while (!m_queue.empty() && batch.size() < BATCH_OPERATIONS && bytes < BATCH_BYTES) {
+                bytes += m_queue.front().size;
+                batch.push_back(std::move(m_queue.front()));
+                m_queue.pop_front();
+            }
         }
         m_queuedBytes -= bytes;
         m_writing = qint64(batch.size());
@@ -449,7 +460,7 @@ void ReplayJournal::Writer::run()
     }
 }
 
-int ReplayJournal::Writer::write(const std::vector<Operation> &batch)
+int ReplayJournal::Writer::write(const std::deque<Operation> &batch)
 {
     // A message kept and let go within one batch (evicted at once, or soon after) is never written.
     std::unordered_set<qint64> inserted;
@@ -631,12 +642,39 @@ ReplayJournal::open(const Options &options, const QByteArray &runPrefix, Content
 void ReplayJournal::stored(const Record &record)
 {
     Record copy = record;
-    m_writer->enqueue(std::move(copy), record.seq, true);
+    queued(m_writer->enqueue(std::move(copy), record.seq, true));
 }
 
 void ReplayJournal::removed(qint64 seq)
 {
-    m_writer->enqueue({}, seq, false);
+    queued(m_writer->enqueue({}, seq, false));
+}
+
+// When the writer is woken: once per pass of the queueing thread's event loop in which anything was
+// queued (a posted call, run after the events of that pass), so that it wakes once for everything a burst
+// of requests queued; at once when the queue is long. Waking it for each operation cost more in context
+// switches than the writing itself (measured: the journal took 30 % off the publish rate that way, README
+// "Durable replay"). No timer is involved.
+void ReplayJournal::queued(qsizetype length)
+{
+    if (length == 0) {
+        return;
+    }
+    if (length % WAKE_AT_LENGTH == 0) {
+        m_writer->wake();
+        return;
+    }
+    if (m_wakePosted) {
+        return;
+    }
+    m_wakePosted = true;
+    QMetaObject::invokeMethod(
+        &m_context,
+        [this]() {
+            m_wakePosted = false;
+            m_writer->wake();
+        },
+        Qt::QueuedConnection);
 }
 
 ReplayStore::Stats ReplayJournal::stats() const
