@@ -4,6 +4,7 @@
 #include <QFile>
 #include <QTimer>
 
+#include "http/bodytransfer.h"
 #include "http/httpconnection.h"
 #include "http/httputil.h"
 #include "http/serverlogging.h"
@@ -131,6 +132,31 @@ int replyStatus(const HttpRequest &r)
     return ok && status >= 200 && status <= 599 ? status : -1;
 }
 
+// Whether a request may bring a streamed body (above --max-body): one that hands its body to the engine.
+bool takesStreamedBody(const RequestClass &request, const QByteArray &method)
+{
+    if (request.route != RequestClass::Route::Channel) {
+        return false;
+    }
+    switch (request.role) {
+    case Waiter::Role::Producer:
+        return method != "GET";
+    case Waiter::Role::Requester:
+    case Waiter::Role::Replier:
+        return true;
+    case Waiter::Role::Responder:
+        return request.responderKind == Waiter::ResponderKind::OneShot;
+    case Waiter::Role::Consumer:
+        return false;
+    }
+    return false;
+}
+
+QByteArray tooLargeText(qint64 limit)
+{
+    return "Payload too large (limit " + QByteArray::number(limit) + " bytes)";
+}
+
 QByteArray uriWithoutSecrets(const QByteArray &path, const QByteArray &query)
 {
     const QByteArray q = QueryParams::without(query, {"token", "secret"});
@@ -250,6 +276,10 @@ void RelayServer::handleRequest(HttpConnection *c)
     }
     if (request.pathError.isError()) {
         respondError(c, request.pathError);
+        return;
+    }
+    if (c->bodyTransfer() && !takesStreamedBody(request, r.method)) {
+        c->respondText(413, tooLargeText(m_settings.limits.maxBody));
         return;
     }
     switch (request.route) {
@@ -407,6 +437,7 @@ void RelayServer::handleChannel(HttpConnection *c,
         auto *w = new Waiter(Waiter::Role::Requester, ns + '/' + path, c);
         Message m;
         m.body = r.body;
+        m.stream = c->bodyTransfer();
         m.headers = carriedHeaders(r, uriWithoutSecrets('/' + request.id, r.query), method);
         w->setMessage(m);
         w->setReqRes(ns, request.id);
@@ -423,6 +454,7 @@ void RelayServer::handleChannel(HttpConnection *c,
         auto *w = new Waiter(Waiter::Role::Replier, ns + '/' + path, c);
         Message m;
         m.body = r.body;
+        m.stream = c->bodyTransfer();
         m.headers = replyHeaders(r);
         m.status = status;
         w->setMessage(m);
@@ -456,6 +488,7 @@ void RelayServer::handleChannel(HttpConnection *c,
             }
             Message reply;
             reply.body = r.body;
+            reply.stream = c->bodyTransfer();
             reply.headers = replyHeaders(r);
             reply.status = status;
             w->setMessage(reply);
@@ -478,14 +511,13 @@ void RelayServer::handleChannel(HttpConnection *c,
         const bool isGet = method == "GET";
         const QByteArray bodyParam = isGet ? query.value("body") : QByteArray();
         if (bodyParam.size() > m_settings.limits.maxBody) {
-            c->respondText(
-                413,
-                QByteArray("Payload too large (limit " + QByteArray::number(m_settings.limits.maxBody) + " bytes)"));
+            c->respondText(413, tooLargeText(m_settings.limits.maxBody));
             return;
         }
         auto *w = new Waiter(Waiter::Role::Producer, ns + '/' + path, c);
         Message m;
         m.body = isGet ? bodyParam : r.body;
+        m.stream = c->bodyTransfer();
         m.headers = carriedHeaders(r, uriWithoutSecrets(r.rawPath, r.query), {});
         m.status = qMax(200, replyStatus(r));
         w->setMessage(m);
@@ -515,6 +547,11 @@ void RelayServer::waitFor(HttpConnection *c, Waiter *w, const AccessGate::Ticket
     }
     if (m_metrics) {
         m_metrics->waiterSubmitted(w);
+        if (BodyTransfer *t = c->bodyTransfer()) {
+            connect(t, &BodyTransfer::finished, m_metrics, [this](qint64 bytes, bool complete) {
+                m_metrics->metrics()->streamedTransfer(complete, bytes);
+            });
+        }
     }
     if (w->isStreaming()) {
         m_events->run(c, w);
@@ -536,6 +573,15 @@ void RelayServer::onAnswered(HttpConnection *c, Waiter *w, const Answer &a)
     const Waiter::Role role = w->role();
     switch (a.kind) {
     case Answer::Kind::Message: {
+        if (auto *transfer = qobject_cast<BodyTransfer *>(a.message.stream.data())) {
+            HeaderList headers = a.message.headers;
+            if (!a.message.id.isEmpty()) {
+                headers.append({QByteArrayLiteral("Patch-Id"), a.message.id});
+                headers.append({QByteArrayLiteral("Patch-Time"), QByteArray::number(a.message.time)});
+            }
+            transfer->addSink(c, role == Waiter::Role::Requester ? a.message.status : 200, headers);
+            break;
+        }
         if (role == Waiter::Role::Consumer && !a.message.id.isEmpty() && !a.gap) {
             // A pubsub fan-out: every subscriber gets the same head, built once per message.
             if (m_fanoutId != a.message.id) {
@@ -602,6 +648,17 @@ void RelayServer::onAnswered(HttpConnection *c, Waiter *w, const Answer &a)
         c->setCloseAfterResponse();
         c->respondText(503, "Server shutting down");
         break;
+    case Answer::Kind::ReceiverLeft: {
+        const BodyTransfer *t = c->bodyTransfer();
+        const qint64 relayed = t ? t->bytesRelayed() : 0;
+        QByteArray text = "Receiver left after " + QByteArray::number(relayed);
+        if (t && t->contentLength() >= 0) {
+            text += " of " + QByteArray::number(t->contentLength());
+        }
+        text += " bytes (a streamed body is not re-queued)";
+        c->respondText(502, text);
+        break;
+    }
     }
 }
 

@@ -432,7 +432,7 @@ void ChannelHub::publish(Waiter *producer)
             w->m_delivery = d;
             receivers.append(w);
         }
-        for (Waiter *s = ch->streamsHead; s; s = s->m_next) {
+        for (Waiter *s = producer->m_message.isStreamed() ? nullptr : ch->streamsHead; s; s = s->m_next) {
             streams.append(s);
         }
         releaseChannel(ch);
@@ -468,7 +468,7 @@ void ChannelHub::publish(Waiter *producer)
 
 void ChannelHub::storeForReplay(const QByteArray &key, const Message &message)
 {
-    if (!m_replay.isEnabled()) {
+    if (!m_replay.isEnabled() || message.isStreamed()) {
         return;
     }
     // Mark the channel first: if the message is too large to keep, the buffer reports the channel
@@ -669,6 +669,13 @@ void ChannelHub::requeueSource(Delivery *d)
         return;
     }
     source->m_delivery.reset();
+    if (source->m_message.isStreamed()) {
+        // Its bytes went to the receiver that left: it cannot be given to another one.
+        clearDeadline(source);
+        source->m_state = Waiter::State::Answered;
+        source->answer({Answer::Kind::ReceiverLeft, {}, -1, {}, 0});
+        return;
+    }
     switch (source->m_role) {
     case Waiter::Role::Producer:
     case Waiter::Role::Requester:

@@ -29,6 +29,7 @@ struct Answer
         SwitchTimeout, // nothing was produced on the double-clutch channel in time (504)
         NoPendingRequest, // a reply names no pending request (404)
         ShuttingDown, // the server stops (503)
+        ReceiverLeft, // the receiver of a streamed message left before it had all of it (502)
     };
     Kind kind = Kind::Done;
     Message message;

@@ -105,6 +105,8 @@ public:
     void huproxyConnection(int status) noexcept;
     void huproxyBytes(MetricDirection direction, qint64 bytes) noexcept;
     void rateLimited() noexcept;
+    // One streamed transfer (a body above --max-body) ended: `bytes` were relayed, all of them or not.
+    void streamedTransfer(bool complete, qint64 bytes) noexcept;
 
     QByteArray render() const;
 
@@ -148,6 +150,8 @@ private:
     std::array<quint64, size_t(MetricCacheEvent::Count)> m_cache{};
     std::array<quint64, size_t(MetricDirection::Count)> m_huproxyBytes{};
     quint64 m_rateLimited = 0;
+    std::array<quint64, 2> m_streamedTransfers{}; // [cut, complete]
+    quint64 m_streamedBytes = 0;
     double m_startTimeSeconds = 0;
 };
 
