@@ -398,7 +398,8 @@ QByteArray Metrics::render() const
            "patchwork_streamed_transfers_total",
            label("result", "complete"),
            QByteArray::number(m_streamedTransfers[1]));
-    sample(out, "patchwork_streamed_transfers_total", label("result", "cut"), QByteArray::number(m_streamedTransfers[0]));
+    sample(
+        out, "patchwork_streamed_transfers_total", label("result", "cut"), QByteArray::number(m_streamedTransfers[0]));
     header(out, "patchwork_streamed_bytes_total", "counter", "Total body bytes relayed by streamed transfers.");
     sample(out, "patchwork_streamed_bytes_total", {}, QByteArray::number(m_streamedBytes));
 

@@ -74,9 +74,9 @@ private Q_SLOTS:
         QVERIFY(dataDir.isValid());
         QProcess daemon;
         daemon.setProcessChannelMode(QProcess::MergedChannels);
-        daemon.start(qEnvironmentVariable("PATCHWORK_BIN_DIR") + u"/patchworkd"_qs,
-                     {u"start"_qs, u"--host"_qs, u"127.0.0.1"_qs, u"--port"_qs, u"0"_qs, u"--data-dir"_qs,
-                      dataDir.path()});
+        daemon.start(
+            qEnvironmentVariable("PATCHWORK_BIN_DIR") + u"/patchworkd"_qs,
+            {u"start"_qs, u"--host"_qs, u"127.0.0.1"_qs, u"--port"_qs, u"0"_qs, u"--data-dir"_qs, dataDir.path()});
         QVERIFY2(daemon.waitForStarted(), qPrintable(daemon.errorString()));
         QByteArray log;
         quint16 port = 0;
@@ -115,9 +115,10 @@ private Q_SLOTS:
         QVERIFY(producer.waitForConnected(timeoutMs(5000)));
         const qint64 rssBefore = Patchwork::Bench::vmRssKiB(pid);
         QVERIFY(rssBefore > 0);
-        producer.write("POST /public/queue/big HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\n"
-                       "Content-Length: "
-                       + QByteArray::number(TOTAL) + "\r\n\r\n");
+        producer.write(
+            "POST /public/queue/big HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\n"
+            "Content-Length: "
+            + QByteArray::number(TOTAL) + "\r\n\r\n");
         StreamSum sent;
         quint64 x = 0x2545F4914F6CDD1Dull;
         QByteArray piece(PIECE, Qt::Uninitialized);
@@ -139,19 +140,15 @@ private Q_SLOTS:
         connect(&producer, &QTcpSocket::readyRead, this, [&]() { producerResponse += producer.readAll(); });
         qint64 rssPeak = rssBefore;
         QTimer sampler;
-        connect(&sampler, &QTimer::timeout, this, [&]() {
-            rssPeak = qMax(rssPeak, Patchwork::Bench::vmRssKiB(pid));
-        });
+        connect(&sampler, &QTimer::timeout, this, [&]() { rssPeak = qMax(rssPeak, Patchwork::Bench::vmRssKiB(pid)); });
         sampler.start(50);
         QElapsedTimer transfer;
         transfer.start();
         feed();
-        QTRY_VERIFY_WITH_TIMEOUT(received.bytes() == TOTAL && producerResponse.contains("\r\n\r\n"), timeoutMs(240'000));
+        QTRY_VERIFY_WITH_TIMEOUT(received.bytes() == TOTAL && producerResponse.contains("\r\n\r\n"),
+                                 timeoutMs(240'000));
         sampler.stop();
-        qInfo("2 GiB in %lld ms; daemon VmRSS %lld KiB before, peak %lld KiB",
-              transfer.elapsed(),
-              rssBefore,
-              rssPeak);
+        qInfo("2 GiB in %lld ms; daemon VmRSS %lld KiB before, peak %lld KiB", transfer.elapsed(), rssBefore, rssPeak);
         QVERIFY2(consumerHead.startsWith("HTTP/1.1 200"), consumerHead.constData());
         QVERIFY(consumerHead.contains(QByteArray("Content-Length: " + QByteArray::number(TOTAL))));
         QVERIFY2(producerResponse.startsWith("HTTP/1.1 200"), producerResponse.constData());
@@ -162,7 +159,8 @@ private Q_SLOTS:
         QCOMPARE(metrics.status, 200);
         QVERIFY2(metrics.body.contains("patchwork_streamed_transfers_total{result=\"complete\"} 1\n"),
                  metrics.body.constData());
-        QVERIFY(metrics.body.contains(QByteArray("patchwork_streamed_bytes_total " + QByteArray::number(TOTAL) + '\n')));
+        QVERIFY(
+            metrics.body.contains(QByteArray("patchwork_streamed_bytes_total " + QByteArray::number(TOTAL) + '\n')));
 
         daemon.terminate();
         QVERIFY(daemon.waitForFinished(timeoutMs(15000)));

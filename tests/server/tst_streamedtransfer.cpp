@@ -409,7 +409,8 @@ private Q_SLOTS:
         const QByteArray id = got.header("Patch-Request-Id");
         QVERIFY(!id.isEmpty());
         TestHttpClient replier(m_port);
-        replier.send(postHead(QByteArray("/public/res/upload?reply=" + id), reply.size(), "Patch-Status: 201\r\n") + reply);
+        replier.send(postHead(QByteArray("/public/res/upload?reply=" + id), reply.size(), "Patch-Status: 201\r\n")
+                     + reply);
         QVERIFY(requester.waitForResponse(timeoutMs(10000)));
         const TestResponse answer = requester.takeResponse();
         QCOMPARE(answer.status, 201);
