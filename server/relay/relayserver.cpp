@@ -22,6 +22,8 @@ namespace
 const QByteArray CONTENT_TYPE = QByteArrayLiteral("Content-Type");
 const QByteArray TEXT_PLAIN = QByteArrayLiteral("text/plain");
 const QByteArray PATCH_H = QByteArrayLiteral("patch-h-");
+// The most subscribers a publish may wait for (?subscribers=N).
+constexpr int MAX_SUBSCRIBERS_PARAM = 10'000;
 
 // Never carried from a request into a relayed response, whatever Patch-H- says (PROTOCOL §6): framing
 // and connection headers, and every Patch-* name, because the headers the server sets (Patch-Id,
@@ -514,7 +516,18 @@ void RelayServer::handleChannel(HttpConnection *c,
             c->respondText(413, tooLargeText(m_settings.limits.maxBody));
             return;
         }
+        int minSubscribers = 0;
+        if (request.mode == Waiter::Mode::Pubsub && query.has("subscribers")) {
+            bool ok = false;
+            minSubscribers = query.value("subscribers").toInt(&ok);
+            if (!ok || minSubscribers < 1 || minSubscribers > MAX_SUBSCRIBERS_PARAM) {
+                c->respondText(
+                    400, QByteArray("Invalid subscribers (1 to " + QByteArray::number(MAX_SUBSCRIBERS_PARAM) + ")"));
+                return;
+            }
+        }
         auto *w = new Waiter(Waiter::Role::Producer, ns + '/' + path, c);
+        w->setMinSubscribers(minSubscribers);
         Message m;
         m.body = isGet ? bodyParam : r.body;
         m.stream = c->bodyTransfer();

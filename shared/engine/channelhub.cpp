@@ -271,6 +271,16 @@ void ChannelHub::submitConsumer(Waiter *w)
         return;
     }
     Channel *ch = channel(w->m_key);
+    if (Waiter *publisher = ch->producersHead; publisher && publisher->m_mode == Waiter::Mode::Pubsub) {
+        // A publish waits for ?subscribers=N: this one may complete the number.
+        append(ch, w, false);
+        makeWaiting(w);
+        if (ch->consumerCount >= publisher->m_minSubscribers) {
+            takeFront(ch, true);
+            publish(publisher);
+        }
+        return;
+    }
     if (Waiter *producer = takeFront(ch, true)) {
         startDelivery(producer, w);
     } else {
@@ -283,6 +293,14 @@ void ChannelHub::submitConsumer(Waiter *w)
 void ChannelHub::submitProducer(Waiter *w)
 {
     if (w->m_mode == Waiter::Mode::Pubsub) {
+        Channel *ch = findChannel(w->m_key);
+        const qsizetype subscribers = ch ? ch->consumerCount : 0;
+        if (subscribers < w->m_minSubscribers) {
+            // ?subscribers=N: wait in line until N subscribers wait.
+            append(channel(w->m_key), w, true);
+            makeWaiting(w);
+            return;
+        }
         publish(w);
         return;
     }

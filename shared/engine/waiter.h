@@ -86,6 +86,8 @@ public:
     const Message &message() const;
     void setMode(Mode mode); // producers
     Mode mode() const;
+    // Pubsub producers (?subscribers=N): publish once this many subscribers wait (0 = at once).
+    void setMinSubscribers(int n);
     void setTimeoutMs(qint64 ms); // ?timeout=, 0 = none
     void setReqRes(const QByteArray &ns, const QByteArray &id);
     void setResponderKind(ResponderKind kind, const QByteArray &switchChannel = {});
@@ -135,6 +137,7 @@ private:
     QPointer<ChannelHub> m_hub;
     Role m_role;
     Mode m_mode = Mode::Queue;
+    int m_minSubscribers = 0;
     ResponderKind m_responderKind = ResponderKind::Get;
     State m_state = State::New;
     QByteArray m_key;

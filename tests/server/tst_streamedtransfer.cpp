@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "engine/waiter.h"
+#include "hubwait.h"
 #include "relay/relayserver.h"
 #include "testhttpclient.h"
 #include "testutil.h"
@@ -153,12 +154,7 @@ private:
     }
     bool waitWaiting(Waiter::Role role, qsizetype n)
     {
-        QElapsedTimer t;
-        t.start();
-        while (m_relay->hub()->waitingCount(role) != n && t.elapsed() < timeoutMs(5000)) {
-            QTest::qWait(2);
-        }
-        return m_relay->hub()->waitingCount(role) == n;
+        return waitForWaiting(m_relay->hub(), role, n);
     }
     // A complete streamed transfer on `target`: the channel works.
     void verifyTransfer(QByteArrayView target)
@@ -389,6 +385,32 @@ private Q_SLOTS:
         QCOMPARE(r.header("Patch-Subscribers"), QByteArray("3"));
         // Never kept for replay.
         QCOMPARE(m_relay->hub()->replayBuffer()->totalBytes(), 0);
+    }
+
+    // ?subscribers=N: the publish waits until N subscribers wait, then streams to all of them.
+    void pubsubWaitsForSubscribers()
+    {
+        startServer();
+        const QByteArray body = pattern(BIG, 13);
+        QCOMPARE(fetch(m_port, "POST", "/public/pubsub/n?subscribers=0", "x").status, 400);
+        TestHttpClient producer(m_port);
+        producer.send(postHead("/public/pubsub/n?subscribers=2", body.size()) + body);
+        QVERIFY(waitWaiting(Waiter::Role::Producer, 1));
+        TestHttpClient first(m_port);
+        first.get("/public/pubsub/n");
+        QVERIFY(waitWaiting(Waiter::Role::Consumer, 1));
+        QTest::qWait(100);
+        QVERIFY(!first.hasResponse());
+        TestHttpClient second(m_port);
+        second.get("/public/pubsub/n");
+        for (TestHttpClient *c : {&first, &second}) {
+            QVERIFY(c->waitForResponse(timeoutMs(10000)));
+            QVERIFY(c->takeResponse().body == body);
+        }
+        QVERIFY(producer.waitForResponse(timeoutMs(10000)));
+        const TestResponse r = producer.takeResponse();
+        QCOMPARE(r.status, 200);
+        QCOMPARE(r.header("Patch-Subscribers"), QByteArray("2"));
     }
 
     void requestResponse()
