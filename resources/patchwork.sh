@@ -10,7 +10,7 @@
 set -euo pipefail
 
 readonly PW_VERSION=1
-readonly PW_COMMANDS="send publish receive subscribe request respond notify hook help"
+readonly PW_COMMANDS="send publish receive send-file receive-file subscribe request respond notify hook help"
 
 # Exit codes.
 readonly PW_EXIT_ERROR=1 # an HTTP error, a failed connection, or a failed command
@@ -26,6 +26,10 @@ Commands:
                                 receiver took it
   publish CHANNEL [MESSAGE|-]   publish to every current subscriber (pubsub); prints nothing
   receive CHANNEL               wait for one message and print it
+  send-file CHANNEL FILE|-      send a file of any size through the queue CHANNEL; returns when a
+                                receiver took all of it (a progress bar on a terminal)
+  receive-file CHANNEL FILE|-   wait for a file on CHANNEL and save it as FILE (- = stdout); FILE
+                                appears only once it arrived whole
   subscribe CHANNEL [[--] CMD [ARGS...]]
                                 print every message published on CHANNEL, forever, resuming with
                                 since=<last Patch-Id> so nothing is lost between polls; with CMD, run
@@ -72,6 +76,7 @@ Examples:
   patchwork send jobs "process file.txt"         patchwork receive jobs
   echo deployed | patchwork publish events -     patchwork subscribe events -- logger -t events
   patchwork respond api/time date                patchwork request api/time
+  patchwork send-file files backup.tar           patchwork receive-file files backup.tar
   PATCHWORK_NS=u/alice PATCHWORK_TOKEN=... patchwork notify --title Backup "done"
 EOF
 }
@@ -123,19 +128,26 @@ pw_config() {
     fi
 }
 
-# pw_http URL [CURL-ARGS...]: runs curl with the response body in $pw_tmp/body and headers in
-# $pw_tmp/headers; sets pw_status (000 if no response) and pw_curl_error.
+# pw_http URL [CURL-ARGS...]: runs curl with the response body in $pw_tmp/body (or $pw_output) and
+# headers in $pw_tmp/headers; sets pw_status (000 if no response) and pw_curl_error. With
+# pw_progress set and stderr a terminal, curl shows its progress bar (and its own errors).
 pw_http() {
-    local url=$1
+    local url=$1 output=${pw_output:-$pw_tmp/body} meter=(--silent) errors=$pw_tmp/stderr
     shift
     pw_curl_error=''
     : >"$pw_tmp/headers"
     : >"$pw_tmp/body"
-    if ! pw_status=$(curl --silent --show-error --globoff --connect-timeout 10 \
-        --dump-header "$pw_tmp/headers" --output "$pw_tmp/body" --write-out '%{http_code}' \
-        --config <(pw_config "$url") "$@" 2>"$pw_tmp/stderr"); then
+    if [[ -n ${pw_progress:-} && -t 2 ]]; then
+        meter=(--progress-bar) errors=/dev/stderr
+    fi
+    local rc=0
+    pw_status=$(curl "${meter[@]}" --show-error --globoff --connect-timeout 10 \
+        --dump-header "$pw_tmp/headers" --output "$output" --write-out '%{http_code}' \
+        --config <(pw_config "$url") "$@" 2>"$errors") || rc=$?
+    if ((rc != 0)); then
         pw_curl_error=$(<"$pw_tmp/stderr")
         pw_curl_error=${pw_curl_error#curl: }
+        pw_curl_error=${pw_curl_error:-curl exit status $rc}
         [[ -n $pw_status ]] || pw_status=000
     fi
 }
@@ -258,6 +270,40 @@ pw_cmd_receive() {
     pw_http "$pw_u"
     [[ $pw_status == 200 ]] || pw_fail_response
     pw_print_body
+}
+
+# Bodies above the server's --max-body are streamed from sender to receiver: any size, constant memory.
+pw_cmd_send_file() {
+    (($# == 2)) || pw_usage_error "usage: patchwork send-file CHANNEL FILE|-"
+    [[ $2 == - || -r $2 ]] || pw_die "cannot read '$2'"
+    pw_common_query
+    pw_url "$1" "${pw_query[@]+"${pw_query[@]}"}"
+    # --upload-file sends a file with its Content-Length (stdin chunked) without reading it into memory.
+    pw_progress=1 pw_http "$pw_u" -X POST --upload-file "$2" -H "Content-Type: $pw_type"
+    [[ $pw_status == 200 ]] || pw_fail_response
+}
+
+pw_cmd_receive_file() {
+    (($# == 2)) || pw_usage_error "usage: patchwork receive-file CHANNEL FILE|-"
+    local file=$2 part
+    pw_common_query
+    pw_url "$1" "${pw_query[@]+"${pw_query[@]}"}"
+    if [[ $file == - ]]; then
+        pw_output=/dev/stdout pw_progress=1 pw_http "$pw_u"
+        [[ $pw_status == 200 && -z $pw_curl_error ]] || pw_fail_response
+        return
+    fi
+    part="$file.part"
+    pw_output=$part pw_progress=1 pw_http "$pw_u"
+    if [[ $pw_status == 200 && -z $pw_curl_error ]]; then
+        mv -f -- "$part" "$file"
+        return
+    fi
+    # An error answer is a line of text; a cut transfer leaves no FILE.
+    [[ $pw_status == 200 ]] || head -c 1000 -- "$part" >"$pw_tmp/body"
+    rm -f -- "$part"
+    [[ $pw_status != 200 ]] || pw_die "the transfer was cut: ${pw_curl_error:-incomplete}"
+    pw_fail_response
 }
 
 # Exports the message's metadata for a CMD.
@@ -554,7 +600,7 @@ pw_main() {
     trap 'exit 130' INT
     trap 'exit 143' TERM
 
-    "pw_cmd_$command" "${args[@]+"${args[@]}"}"
+    "pw_cmd_${command//-/_}" "${args[@]+"${args[@]}"}"
 }
 
 pw_main "$@"

@@ -26,6 +26,7 @@ RelayServer::Settings relaySettings(const ServerOptions &o, qint64 fileLimit)
 {
     RelayServer::Settings s;
     s.limits.maxBody = o.maxBody;
+    s.limits.maxStreamBody = o.maxStreamBody;
     s.limits.uploadStallMs = o.uploadStallTimeoutMs;
     s.limits.idleMs = o.idleTimeoutMs;
     s.limits.lingerMs = o.lingerTimeoutMs;

@@ -29,6 +29,7 @@ enum class Id
     DataDir,
     UsersDir,
     MaxBody,
+    MaxStreamBody,
     TrustedProxy,
     MetricsToken,
     MetricsPublic,
@@ -95,6 +96,7 @@ constexpr Option OPTIONS[] = {
     {Id::DataDir, u"data-dir", Kind::Path},
     {Id::UsersDir, u"users-dir", Kind::Path},
     {Id::MaxBody, u"max-body", Kind::Size, 1},
+    {Id::MaxStreamBody, u"max-stream-body", Kind::Size},
     {Id::TrustedProxy, u"trusted-proxy", Kind::List},
     {Id::MetricsToken, u"metrics-token", Kind::Secret, 0, u"METRICS_TOKEN"},
     {Id::MetricsPublic, u"metrics-public", Kind::Bool},
@@ -320,6 +322,8 @@ bool apply(ServerOptions &options, const Option &option, const Value &value, QSt
         }
         if (option.id == Id::MaxBody) {
             options.maxBody = *bytes;
+        } else if (option.id == Id::MaxStreamBody) {
+            options.maxStreamBody = *bytes;
         } else if (option.id == Id::MaxBufferedBytes) {
             options.maxBufferedBytes = *bytes;
         } else if (option.id == Id::ReplayChannelBytes) {
@@ -716,7 +720,9 @@ QString ServerOptions::usage()
               "  --data-dir DIR                state, e.g. the hook secret key (default $STATE_DIRECTORY,\n"
               "                                else ~/.local/share/patchwork)\n"
               "  --users-dir DIR               user configs, DIR/<user>/config.yaml (default DATA-DIR/users)\n"
-              "  --max-body BYTES              request body limit (default 64MiB)\n"
+              "  --max-body BYTES              request bodies up to this are buffered (default 64MiB)\n"
+              "  --max-stream-body BYTES       larger ones are streamed from producer to consumer up to this\n"
+              "                                (default no limit; 0 = none: larger ones get 413)\n"
               "  --trusted-proxy CIDR          a proxy whose forwarding headers are believed; repeatable\n"
               "                                (default 127.0.0.0/8 and ::1/128)\n"
               "  --metrics-token T             token for /metrics from non-local clients (env METRICS_TOKEN)\n"

@@ -49,6 +49,7 @@ public:
     QString dataDir;
     QString usersDir; // default <dataDir>/users
     qint64 maxBody = qint64(64) * 1024 * 1024;
+    qint64 maxStreamBody = -1; // bodies above maxBody are streamed up to this; -1 = no limit, 0 = 413
     QStringList trustedProxies = TrustedProxies::defaultCidrs(); // validated (TrustedProxies::parse)
     QString metricsToken; // empty = none
     bool metricsPublic = false;

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #endif
 
+#include "http/bodytransfer.h"
 #include "http/directwrite.h"
 #include "http/httpserver.h"
 #include "http/httputil.h"
@@ -92,7 +93,7 @@ QByteArrayView reasonPhrase(int status)
 
 HttpRequestParser::Limits parserLimits(const HttpServer::Limits &limits)
 {
-    return {limits.maxBody, limits.maxHeaderBytes};
+    return {limits.maxBody, limits.maxHeaderBytes, limits.maxStreamBody};
 }
 
 } // namespace
@@ -123,6 +124,11 @@ HttpConnection::~HttpConnection()
 const HttpRequest &HttpConnection::request() const
 {
     return m_request;
+}
+
+BodyTransfer *HttpConnection::bodyTransfer() const
+{
+    return m_transfer;
 }
 
 qint64 HttpConnection::requestStartMs() const
@@ -239,6 +245,10 @@ void HttpConnection::parse()
                 return; // refused
             }
         }
+        if (m_headSeen && m_parser.isStreamed()) {
+            startStreamedRequest();
+            return;
+        }
         // A chunked body is charged chunk by chunk (a Content-Length one was charged whole with the head).
         if (m_headSeen && !chargeBody(m_parser.bodyAnnounced() - m_bodyCharge)) {
             return;
@@ -252,6 +262,9 @@ void HttpConnection::parse()
 
 void HttpConnection::headParsed()
 {
+    if (m_parser.isStreamed()) {
+        return; // nothing is buffered, and 100 Continue waits for a receiver
+    }
     if (m_parser.state() == HttpRequestParser::State::Body) {
         // What of the body is here already: the rest of m_buf and what the socket holds.
         const qint64 announced = m_parser.bodyRemaining(); // 0 for a chunked body
@@ -268,10 +281,85 @@ void HttpConnection::headParsed()
 void HttpConnection::requestComplete()
 {
     m_request = m_parser.takeRequest();
-    m_request.peer = m_peer;
     delete m_upload; // the upload is complete
     m_upload = nullptr;
     m_parser.setLimits(parserLimits(m_server->limits()));
+    handOver();
+}
+
+// The head is here; the body is read while it is relayed. For a chunked body that grew past the limit,
+// what was read of it stays in the parser and goes first.
+void HttpConnection::startStreamedRequest()
+{
+    m_continuePending = m_parser.expectsContinue();
+    m_bodyStreaming = true;
+    m_transfer = new BodyTransfer(this, m_parser.contentLength());
+    m_request = m_parser.request();
+    m_request.body = QByteArray();
+    handOver();
+}
+
+QByteArray HttpConnection::readStreamedBody(qint64 max, bool *failed)
+{
+    *failed = false;
+    if (!m_bodyStreaming) {
+        return {};
+    }
+    QByteArray in;
+    if (!m_buf.isEmpty()) {
+        in = std::exchange(m_buf, QByteArray());
+    } else {
+        qint64 want = qMin(max, m_socket->bytesAvailable());
+        if (const qint64 missing = m_parser.bodyRemaining(); missing > 0) {
+            want = qMin(want, missing);
+        }
+        if (want > 0) {
+            in = m_socket->read(want);
+            m_lastActivity = m_server->nowMs();
+        }
+    }
+    QByteArray out;
+    if (!in.isEmpty() && m_parser.bodyRemaining() >= in.size()) {
+        // Content-Length body bytes go on as read, without a copy.
+        m_parser.bodyForwarded(in.size());
+        out = std::move(in);
+    } else {
+        const qsizetype used = in.isEmpty() ? 0 : m_parser.feed(in);
+        out = m_parser.takeBody();
+        if (used < in.size()) {
+            m_buf = in.sliced(used);
+        }
+    }
+    if (m_parser.state() == HttpRequestParser::State::Error) {
+        *failed = true;
+        m_bodyStreaming = false;
+        fail(m_parser.errorStatus(), m_parser.errorReason());
+        return {};
+    }
+    if (m_parser.state() == HttpRequestParser::State::Complete) {
+        m_bodyStreaming = false;
+        m_parser.takeRequest();
+        m_parser.setLimits(parserLimits(m_server->limits()));
+    }
+    return out;
+}
+
+bool HttpConnection::isReadingStreamedBody() const
+{
+    return m_bodyStreaming;
+}
+
+void HttpConnection::sendContinue()
+{
+    if (m_continuePending && !m_gone) {
+        m_continuePending = false;
+        m_socket->write("HTTP/1.1 100 Continue\r\n\r\n");
+    }
+}
+
+void HttpConnection::handOver()
+{
+    m_request.peer = m_peer;
     m_headSeen = false;
     m_state = State::Handling;
     m_responding = false;
@@ -430,12 +518,12 @@ void HttpConnection::respondText(int status, QByteArrayView line, const HeaderLi
     respond(status, headers, body);
 }
 
-void HttpConnection::startStream(int status, const HeaderList &headers)
+void HttpConnection::startStream(int status, const HeaderList &headers, qint64 contentLength)
 {
     if (m_gone || m_responding) {
         return;
     }
-    QByteArray head = buildHead(status, headers, -1, true);
+    QByteArray head = buildHead(status, headers, contentLength, contentLength < 0);
     if (head.isEmpty()) {
         respondInternalError();
         return;
@@ -444,12 +532,17 @@ void HttpConnection::startStream(int status, const HeaderList &headers)
     finishHead(head);
     m_responding = true;
     m_streaming = true;
+    m_chunked = contentLength < 0;
     sendSmall(head);
 }
 
 void HttpConnection::writeChunk(const QByteArray &data)
 {
     if (m_gone || !m_streaming || m_responseDone || data.isEmpty()) {
+        return;
+    }
+    if (!m_chunked) {
+        writeDirect(m_socket, data);
         return;
     }
     m_socket->write(QByteArray::number(data.size(), 16) + "\r\n");
@@ -463,7 +556,25 @@ void HttpConnection::endStream()
         return;
     }
     m_responseDone = true;
-    m_socket->write("0\r\n\r\n");
+    if (m_chunked) {
+        m_socket->write("0\r\n\r\n");
+    } else if (m_socket->bytesToWrite() == 0) {
+        // Everything went straight to the kernel: Qt reports no bytesWritten() for it.
+        QMetaObject::invokeMethod(this, &HttpConnection::onBytesWritten, Qt::QueuedConnection);
+    }
+}
+
+void HttpConnection::abortResponse()
+{
+    if (m_gone || m_state == State::Closing || m_state == State::Lingering) {
+        return;
+    }
+    m_state = State::Closing;
+    if (m_socket->bytesToWrite() > 0) {
+        m_socket->abort(); // a client that stopped reading must not keep it open
+    } else {
+        m_socket->disconnectFromHost();
+    }
 }
 
 void HttpConnection::onBytesWritten()
@@ -476,7 +587,7 @@ void HttpConnection::onBytesWritten()
         closeWhenWritten();
         return;
     }
-    if (!m_responding) {
+    if (!m_responding || (m_streaming && !m_responseDone)) {
         return;
     }
     Q_EMIT drained();
@@ -488,6 +599,10 @@ void HttpConnection::onBytesWritten()
 void HttpConnection::finishResponse()
 {
     releaseBody();
+    if (m_transfer) {
+        m_transfer->deleteLater();
+        m_transfer = nullptr;
+    }
     m_responding = false;
     m_streaming = false;
     m_responseDone = false;
@@ -577,6 +692,12 @@ void HttpConnection::releaseBody()
 
 void HttpConnection::reportResponse(int status)
 {
+    if (m_bodyStreaming) {
+        // Answered before its streamed body was read: the rest of it is discarded, then the connection closes.
+        m_continuePending = false;
+        m_closeAfter = true;
+        m_lingerOnClose = true;
+    }
     const qint64 elapsedMs = m_state == State::Handling ? m_server->nowMs() - m_requestStart : 0;
     m_server->handler()->responseStarted(this, status, elapsedMs);
 }

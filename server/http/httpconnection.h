@@ -10,6 +10,7 @@
 namespace Patchwork::Server
 {
 
+class BodyTransfer;
 class HttpServer;
 
 // A response serialised once: `head` without its final empty line (a connection that closes adds
@@ -38,6 +39,9 @@ public:
     ~HttpConnection() override;
 
     const HttpRequest &request() const;
+    // The current request's body is above --max-body and streamed (docs/DECISIONS.md "Streamed
+    // transfers"): request().body is empty and this moves the body to the receivers; nullptr otherwise.
+    BodyTransfer *bodyTransfer() const;
     // The time (server clock, ms) the current request's headers were complete.
     qint64 requestStartMs() const;
 
@@ -49,10 +53,14 @@ public:
     // A response built once and sent to many connections (a pubsub fan-out).
     static PreparedResponse prepare(int status, const HeaderList &headers, const QByteArray &body);
     void respondPrepared(const PreparedResponse &response);
-    // A streamed response (chunked transfer encoding), e.g. Server-Sent Events.
-    void startStream(int status, const HeaderList &headers);
+    // A streamed response: chunked transfer encoding (e.g. Server-Sent Events), or with a known
+    // `contentLength` the body as is. drained() comes once, after endStream() when all is written.
+    void startStream(int status, const HeaderList &headers, qint64 contentLength = -1);
     void writeChunk(const QByteArray &data);
     void endStream();
+    // Cuts a streamed response: the connection closes before the response's end, so the client sees an
+    // incomplete transfer, never a clean end.
+    void abortResponse();
 
     bool isResponding() const;
     qint64 bytesToWrite() const;
@@ -89,6 +97,15 @@ private:
     void parse();
     void headParsed();
     void requestComplete();
+    void startStreamedRequest();
+    // Hands the request in m_request to the handler.
+    void handOver();
+    // For BodyTransfer, while a streamed body is read: up to `max` more body bytes (framing removed),
+    // empty when none are buffered; `*failed` when the body is malformed (the client got the error).
+    QByteArray readStreamedBody(qint64 max, bool *failed);
+    bool isReadingStreamedBody() const;
+    // Answers `Expect: 100-continue` of a streamed request, once a receiver is there.
+    void sendContinue();
     bool isIdle() const;
     void fail(int status, QByteArrayView reason, const HeaderList &extraHeaders = {});
     void finishResponse();
@@ -122,6 +139,10 @@ private:
     qint64 m_headStart = -1; // when the first byte of the current head arrived; -1 = none yet
     qint64 m_bodyCharge = 0; // bytes charged to the server's BodyBudget
     QObject *m_upload = nullptr; // exists while a body is being read (HttpHandler::admitUpload)
+    BodyTransfer *m_transfer = nullptr; // the current request's streamed body
+    bool m_bodyStreaming = false; // a streamed body is being read
+    bool m_continuePending = false;
+    bool m_chunked = false; // the streamed response is chunked
     bool m_headSeen = false;
     bool m_responding = false;
     bool m_streaming = false;
@@ -131,6 +152,7 @@ private:
     bool m_gone = false;
 
     friend class HttpServer;
+    friend class BodyTransfer;
     HttpConnection *m_prevConn = nullptr;
     HttpConnection *m_nextConn = nullptr;
 };

@@ -2,6 +2,7 @@
 #include "http/httprequestparser.h"
 
 #include <cstring>
+#include <utility>
 
 #include "http/httputil.h"
 #include "protocol/httptext.h"
@@ -65,6 +66,8 @@ HttpRequest HttpRequestParser::takeRequest()
     m_chunkRemaining = 0;
     m_idleCr = false;
     m_expectContinue = false;
+    m_chunked = false;
+    m_streamed = false;
     return request;
 }
 
@@ -74,6 +77,41 @@ qint64 HttpRequestParser::bodyAnnounced() const
         return 0;
     }
     return m_chunk == Chunk::None ? m_contentLength : m_request.body.size() + m_chunkRemaining;
+}
+
+qint64 HttpRequestParser::contentLength() const
+{
+    return m_chunked ? -1 : m_contentLength;
+}
+
+QByteArray HttpRequestParser::takeBody()
+{
+    return std::exchange(m_request.body, QByteArray());
+}
+
+void HttpRequestParser::bodyForwarded(qint64 n)
+{
+    m_bodyRead += n;
+    if (m_bodyRead == m_contentLength) {
+        finishBody();
+    }
+}
+
+bool HttpRequestParser::admitBodySize(qint64 total)
+{
+    if (total <= m_limits.maxBody && !m_streamed) {
+        return true;
+    }
+    if (m_limits.maxStreamBody == 0) {
+        fail(413, tooLarge(m_limits.maxBody));
+        return false;
+    }
+    if (m_limits.maxStreamBody > 0 && total > m_limits.maxStreamBody) {
+        fail(413, tooLarge(m_limits.maxStreamBody));
+        return false;
+    }
+    m_streamed = true;
+    return true;
 }
 
 qint64 HttpRequestParser::bodyRemaining() const
@@ -133,6 +171,11 @@ qsizetype HttpRequestParser::feed(const char *data, qsizetype size)
         case State::Body:
             if (m_chunk != Chunk::None) {
                 return pos + feedChunked(data + pos, size - pos);
+            } else if (m_streamed) {
+                const qint64 n = qMin<qint64>(size - pos, bodyRemaining());
+                m_request.body.append(data + pos, n);
+                bodyForwarded(n);
+                return pos + n;
             } else {
                 const qint64 n = qMin<qint64>(size - pos, bodyRemaining());
                 memcpy(bodyTail(n), data + pos, size_t(n));
@@ -325,13 +368,13 @@ bool HttpRequestParser::parseHead(QByteArrayView head)
     }
     const QByteArray conn = connection.toByteArray().toLower();
     m_request.keepAlive = m_request.minorVersion == 1 ? !conn.contains("close") : conn.contains("keep-alive");
-    if (length > m_limits.maxBody) {
-        fail(413, tooLarge(m_limits.maxBody));
+    if (!admitBodySize(length)) {
         return false;
     }
     m_expectContinue = (chunked || length > 0) && m_request.minorVersion == 1
                        && m_request.header("Expect").compare("100-continue", Qt::CaseInsensitive) == 0;
     m_bodyRead = 0;
+    m_chunked = chunked;
     if (chunked) {
         m_chunk = Chunk::Size;
         m_state = State::Body;
@@ -352,6 +395,7 @@ qsizetype HttpRequestParser::feedChunked(const char *data, qsizetype size)
             const qint64 n = qMin<qint64>(size - pos, m_chunkRemaining);
             m_request.body.append(data + pos, n);
             pos += n;
+            m_bodyRead += n;
             m_chunkRemaining -= n;
             if (m_chunkRemaining == 0) {
                 m_chunk = Chunk::DataEnd;
@@ -410,8 +454,7 @@ bool HttpRequestParser::chunkLine(QByteArrayView line)
         }
         if (size == 0) {
             m_chunk = Chunk::Trailer;
-        } else if (m_request.body.size() + size > m_limits.maxBody) {
-            fail(413, tooLarge(m_limits.maxBody));
+        } else if (!admitBodySize(m_bodyRead + size)) {
             return false;
         } else {
             m_chunkRemaining = size;

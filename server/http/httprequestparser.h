@@ -18,6 +18,10 @@ namespace Patchwork::Server
 // no control character but HTAB, and a chunk size line is hex digits optionally followed by `;` and an
 // extension. The body is kept in the request and grows as it arrives (an announced Content-Length
 // reserves nothing); a Content-Length body may be filled without a copy through bodyTail()/bodyWritten().
+//
+// A body above maxBody (announced by Content-Length, or a chunked one that grows past it) is streamed
+// when maxStreamBody allows it (docs/DECISIONS.md "Streamed transfers"): isStreamed() turns true, and
+// the caller takes the body piece by piece with takeBody() instead of waiting for the whole of it.
 class HttpRequestParser final
 {
 public:
@@ -25,6 +29,8 @@ public:
     {
         qint64 maxBody = 64 * 1024 * 1024;
         qint64 maxHeaderBytes = 64 * 1024;
+        // A larger body is streamed up to this size: -1 = no limit, 0 = never (413 above maxBody).
+        qint64 maxStreamBody = 0;
     };
 
     enum class State
@@ -89,6 +95,20 @@ public:
     char *bodyTail(qint64 room);
     void bodyWritten(qint64 n);
 
+    // The body is streamed (see above). The head is complete; for a chunked body, what was read of it
+    // before it grew past maxBody is in the request's body.
+    bool isStreamed() const
+    {
+        return m_streamed;
+    }
+    // The announced Content-Length; -1 for a chunked body.
+    qint64 contentLength() const;
+    // A streamed body: hands out the body bytes fed so far (framing removed).
+    QByteArray takeBody();
+    // A streamed Content-Length body: `n` more body bytes (at most bodyRemaining()) went to the caller
+    // without being fed.
+    void bodyForwarded(qint64 n);
+
 private:
     enum class Chunk
     {
@@ -105,6 +125,8 @@ private:
     // Fills m_request and moves to Body or Complete; false (state Error) on a malformed head.
     bool parseHead(QByteArrayView head);
     bool chunkLine(QByteArrayView line);
+    // Whether a body of `total` bytes may be read (buffered or streamed); fails with 413 if not.
+    bool admitBodySize(qint64 total);
     qsizetype fail(int status, QByteArrayView reason);
     void finishBody();
 
@@ -122,6 +144,8 @@ private:
     QByteArray m_errorReason;
     bool m_idleCr = false;
     bool m_expectContinue = false;
+    bool m_chunked = false;
+    bool m_streamed = false;
 };
 
 } // namespace Patchwork::Server

@@ -61,6 +61,8 @@ public:
     struct Limits
     {
         qint64 maxBody = 64 * 1024 * 1024;
+        // A body above maxBody is streamed up to this size (BodyTransfer): -1 = no limit, 0 = 413.
+        qint64 maxStreamBody = -1;
         qint64 maxHeaderBytes = 64 * 1024;
         qint64 uploadStallMs = 30'000;
         qint64 idleMs = 120'000;

@@ -156,6 +156,7 @@ void EventStreams::onAnswered(HttpConnection *c, Waiter *w, const Answer &a)
     case Answer::Kind::ReplyTimeout:
     case Answer::Kind::SwitchTimeout:
     case Answer::Kind::NoPendingRequest:
+    case Answer::Kind::ReceiverLeft:
         finish(c, w, false);
         return;
     }

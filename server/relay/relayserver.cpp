@@ -4,6 +4,7 @@
 #include <QFile>
 #include <QTimer>
 
+#include "http/bodytransfer.h"
 #include "http/httpconnection.h"
 #include "http/httputil.h"
 #include "http/serverlogging.h"
@@ -21,6 +22,8 @@ namespace
 const QByteArray CONTENT_TYPE = QByteArrayLiteral("Content-Type");
 const QByteArray TEXT_PLAIN = QByteArrayLiteral("text/plain");
 const QByteArray PATCH_H = QByteArrayLiteral("patch-h-");
+// The most subscribers a publish may wait for (?subscribers=N).
+constexpr int MAX_SUBSCRIBERS_PARAM = 10'000;
 
 // Never carried from a request into a relayed response, whatever Patch-H- says (PROTOCOL §6): framing
 // and connection headers, and every Patch-* name, because the headers the server sets (Patch-Id,
@@ -129,6 +132,31 @@ int replyStatus(const HttpRequest &r)
     bool ok = false;
     const int status = r.header("Patch-Status").trimmed().toInt(&ok);
     return ok && status >= 200 && status <= 599 ? status : -1;
+}
+
+// Whether a request may bring a streamed body (above --max-body): one that hands its body to the engine.
+bool takesStreamedBody(const RequestClass &request, const QByteArray &method)
+{
+    if (request.route != RequestClass::Route::Channel) {
+        return false;
+    }
+    switch (request.role) {
+    case Waiter::Role::Producer:
+        return method != "GET";
+    case Waiter::Role::Requester:
+    case Waiter::Role::Replier:
+        return true;
+    case Waiter::Role::Responder:
+        return request.responderKind == Waiter::ResponderKind::OneShot;
+    case Waiter::Role::Consumer:
+        return false;
+    }
+    return false;
+}
+
+QByteArray tooLargeText(qint64 limit)
+{
+    return "Payload too large (limit " + QByteArray::number(limit) + " bytes)";
 }
 
 QByteArray uriWithoutSecrets(const QByteArray &path, const QByteArray &query)
@@ -250,6 +278,10 @@ void RelayServer::handleRequest(HttpConnection *c)
     }
     if (request.pathError.isError()) {
         respondError(c, request.pathError);
+        return;
+    }
+    if (c->bodyTransfer() && !takesStreamedBody(request, r.method)) {
+        c->respondText(413, tooLargeText(m_settings.limits.maxBody));
         return;
     }
     switch (request.route) {
@@ -407,6 +439,7 @@ void RelayServer::handleChannel(HttpConnection *c,
         auto *w = new Waiter(Waiter::Role::Requester, ns + '/' + path, c);
         Message m;
         m.body = r.body;
+        m.stream = c->bodyTransfer();
         m.headers = carriedHeaders(r, uriWithoutSecrets('/' + request.id, r.query), method);
         w->setMessage(m);
         w->setReqRes(ns, request.id);
@@ -423,6 +456,7 @@ void RelayServer::handleChannel(HttpConnection *c,
         auto *w = new Waiter(Waiter::Role::Replier, ns + '/' + path, c);
         Message m;
         m.body = r.body;
+        m.stream = c->bodyTransfer();
         m.headers = replyHeaders(r);
         m.status = status;
         w->setMessage(m);
@@ -456,6 +490,7 @@ void RelayServer::handleChannel(HttpConnection *c,
             }
             Message reply;
             reply.body = r.body;
+            reply.stream = c->bodyTransfer();
             reply.headers = replyHeaders(r);
             reply.status = status;
             w->setMessage(reply);
@@ -478,14 +513,24 @@ void RelayServer::handleChannel(HttpConnection *c,
         const bool isGet = method == "GET";
         const QByteArray bodyParam = isGet ? query.value("body") : QByteArray();
         if (bodyParam.size() > m_settings.limits.maxBody) {
-            c->respondText(
-                413,
-                QByteArray("Payload too large (limit " + QByteArray::number(m_settings.limits.maxBody) + " bytes)"));
+            c->respondText(413, tooLargeText(m_settings.limits.maxBody));
             return;
         }
+        int minSubscribers = 0;
+        if (request.mode == Waiter::Mode::Pubsub && query.has("subscribers")) {
+            bool ok = false;
+            minSubscribers = query.value("subscribers").toInt(&ok);
+            if (!ok || minSubscribers < 1 || minSubscribers > MAX_SUBSCRIBERS_PARAM) {
+                c->respondText(
+                    400, QByteArray("Invalid subscribers (1 to " + QByteArray::number(MAX_SUBSCRIBERS_PARAM) + ")"));
+                return;
+            }
+        }
         auto *w = new Waiter(Waiter::Role::Producer, ns + '/' + path, c);
+        w->setMinSubscribers(minSubscribers);
         Message m;
         m.body = isGet ? bodyParam : r.body;
+        m.stream = c->bodyTransfer();
         m.headers = carriedHeaders(r, uriWithoutSecrets(r.rawPath, r.query), {});
         m.status = qMax(200, replyStatus(r));
         w->setMessage(m);
@@ -515,6 +560,11 @@ void RelayServer::waitFor(HttpConnection *c, Waiter *w, const AccessGate::Ticket
     }
     if (m_metrics) {
         m_metrics->waiterSubmitted(w);
+        if (BodyTransfer *t = c->bodyTransfer()) {
+            connect(t, &BodyTransfer::finished, m_metrics, [this](qint64 bytes, bool complete) {
+                m_metrics->metrics()->streamedTransfer(complete, bytes);
+            });
+        }
     }
     if (w->isStreaming()) {
         m_events->run(c, w);
@@ -536,6 +586,15 @@ void RelayServer::onAnswered(HttpConnection *c, Waiter *w, const Answer &a)
     const Waiter::Role role = w->role();
     switch (a.kind) {
     case Answer::Kind::Message: {
+        if (auto *transfer = qobject_cast<BodyTransfer *>(a.message.stream.data())) {
+            HeaderList headers = a.message.headers;
+            if (!a.message.id.isEmpty()) {
+                headers.append({QByteArrayLiteral("Patch-Id"), a.message.id});
+                headers.append({QByteArrayLiteral("Patch-Time"), QByteArray::number(a.message.time)});
+            }
+            transfer->addSink(c, role == Waiter::Role::Requester ? a.message.status : 200, headers);
+            break;
+        }
         if (role == Waiter::Role::Consumer && !a.message.id.isEmpty() && !a.gap) {
             // A pubsub fan-out: every subscriber gets the same head, built once per message.
             if (m_fanoutId != a.message.id) {
@@ -602,6 +661,17 @@ void RelayServer::onAnswered(HttpConnection *c, Waiter *w, const Answer &a)
         c->setCloseAfterResponse();
         c->respondText(503, "Server shutting down");
         break;
+    case Answer::Kind::ReceiverLeft: {
+        const BodyTransfer *t = c->bodyTransfer();
+        const qint64 relayed = t ? t->bytesRelayed() : 0;
+        QByteArray text = "Receiver left after " + QByteArray::number(relayed);
+        if (t && t->contentLength() >= 0) {
+            text += " of " + QByteArray::number(t->contentLength());
+        }
+        text += " bytes (a streamed body is not re-queued)";
+        c->respondText(502, text);
+        break;
+    }
     }
 }
 

@@ -287,6 +287,16 @@ void ChannelHub::submitConsumer(Waiter *w)
         return;
     }
     Channel *ch = channel(w->m_key);
+    if (Waiter *publisher = ch->producersHead; publisher && publisher->m_mode == Waiter::Mode::Pubsub) {
+        // A publish waits for ?subscribers=N: this one may complete the number.
+        append(ch, w, false);
+        makeWaiting(w);
+        if (ch->consumerCount >= publisher->m_minSubscribers) {
+            takeFront(ch, true);
+            publish(publisher);
+        }
+        return;
+    }
     if (Waiter *producer = takeFront(ch, true)) {
         startDelivery(producer, w);
     } else {
@@ -299,6 +309,14 @@ void ChannelHub::submitConsumer(Waiter *w)
 void ChannelHub::submitProducer(Waiter *w)
 {
     if (w->m_mode == Waiter::Mode::Pubsub) {
+        Channel *ch = findChannel(w->m_key);
+        const qsizetype subscribers = ch ? ch->consumerCount : 0;
+        if (subscribers < w->m_minSubscribers) {
+            // ?subscribers=N: wait in line until N subscribers wait.
+            append(channel(w->m_key), w, true);
+            makeWaiting(w);
+            return;
+        }
         publish(w);
         return;
     }
@@ -448,7 +466,7 @@ void ChannelHub::publish(Waiter *producer)
             w->m_delivery = d;
             receivers.append(w);
         }
-        for (Waiter *s = ch->streamsHead; s; s = s->m_next) {
+        for (Waiter *s = producer->m_message.isStreamed() ? nullptr : ch->streamsHead; s; s = s->m_next) {
             streams.append(s);
         }
         releaseChannel(ch);
@@ -488,7 +506,7 @@ void ChannelHub::publish(Waiter *producer)
 
 void ChannelHub::storeForReplay(const QByteArray &key, const Message &message)
 {
-    if (!m_replay.isEnabled()) {
+    if (!m_replay.isEnabled() || message.isStreamed()) {
         return;
     }
     // Mark the channel first: if the message is too large to keep, the buffer reports the channel
@@ -682,6 +700,13 @@ void ChannelHub::requeueSource(Delivery *d)
         return;
     }
     source->m_delivery.reset();
+    if (source->m_message.isStreamed()) {
+        // Its bytes went to the receiver that left: it cannot be given to another one.
+        clearDeadline(source);
+        source->m_state = Waiter::State::Answered;
+        source->answer({Answer::Kind::ReceiverLeft, {}, -1, {}, 0});
+        return;
+    }
     switch (source->m_role) {
     case Waiter::Role::Producer:
     case Waiter::Role::Requester:

@@ -3,7 +3,9 @@
 
 #include <QByteArray>
 #include <QList>
+#include <QObject>
 #include <QPair>
+#include <QPointer>
 
 namespace Patchwork
 {
@@ -22,6 +24,16 @@ struct Message
     qint64 time = 0;
     // Replies (PROTOCOL §5): the status the requester gets.
     int status = 200;
+    // A streamed body (above the buffer limit): `body` is empty and the front end moves the bytes
+    // through this handle, which the engine never looks into. Such a message is matched like any other,
+    // but never re-queued (a receiver leaving ends it: Answer::Kind::ReceiverLeft), never kept for
+    // replay and never given to event streams.
+    QPointer<QObject> stream;
+
+    bool isStreamed() const
+    {
+        return !stream.isNull();
+    }
 
     QByteArray header(QByteArrayView name) const
     {

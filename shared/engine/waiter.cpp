@@ -54,6 +54,11 @@ Waiter::Mode Waiter::mode() const
     return m_mode;
 }
 
+void Waiter::setMinSubscribers(int n)
+{
+    m_minSubscribers = n;
+}
+
 void Waiter::setTimeoutMs(qint64 ms)
 {
     m_timeoutMs = ms;

@@ -29,6 +29,7 @@ struct Answer
         SwitchTimeout, // nothing was produced on the double-clutch channel in time (504)
         NoPendingRequest, // a reply names no pending request (404)
         ShuttingDown, // the server stops (503)
+        ReceiverLeft, // the receiver of a streamed message left before it had all of it (502)
     };
     Kind kind = Kind::Done;
     Message message;
@@ -85,6 +86,8 @@ public:
     const Message &message() const;
     void setMode(Mode mode); // producers
     Mode mode() const;
+    // Pubsub producers (?subscribers=N): publish once this many subscribers wait (0 = at once).
+    void setMinSubscribers(int n);
     void setTimeoutMs(qint64 ms); // ?timeout=, 0 = none
     void setReqRes(const QByteArray &ns, const QByteArray &id);
     void setResponderKind(ResponderKind kind, const QByteArray &switchChannel = {});
@@ -134,6 +137,7 @@ private:
     QPointer<ChannelHub> m_hub;
     Role m_role;
     Mode m_mode = Mode::Queue;
+    int m_minSubscribers = 0;
     ResponderKind m_responderKind = ResponderKind::Get;
     State m_state = State::New;
     QByteArray m_key;

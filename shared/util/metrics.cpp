@@ -289,6 +289,14 @@ size_t Metrics::durationBucket(double seconds) noexcept
     return bucketIndex(DurationBuckets, seconds);
 }
 
+void Metrics::streamedTransfer(bool complete, qint64 bytes) noexcept
+{
+    ++m_streamedTransfers[complete ? 1 : 0];
+    if (bytes > 0) {
+        m_streamedBytes += quint64(bytes);
+    }
+}
+
 double Metrics::startTimeSeconds() const
 {
     return m_startTimeSeconds;
@@ -433,6 +441,18 @@ QByteArray Metrics::render() const
            "counter",
            "Total replay journal operations dropped (the writer fell behind, or a write error ended journaling).");
     sample(out, "patchwork_replay_journal_dropped_operations_total", {}, QByteArray::number(m_journalDropped));
+    header(out,
+           "patchwork_streamed_transfers_total",
+           "counter",
+           "Total streamed transfers (bodies above the buffer limit) that ended, by result (cut = a party left).");
+    sample(out,
+           "patchwork_streamed_transfers_total",
+           label("result", "complete"),
+           QByteArray::number(m_streamedTransfers[1]));
+    sample(
+        out, "patchwork_streamed_transfers_total", label("result", "cut"), QByteArray::number(m_streamedTransfers[0]));
+    header(out, "patchwork_streamed_bytes_total", "counter", "Total body bytes relayed by streamed transfers.");
+    sample(out, "patchwork_streamed_bytes_total", {}, QByteArray::number(m_streamedBytes));
 
     header(out, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
 #ifdef Q_OS_LINUX

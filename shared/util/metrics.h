@@ -116,6 +116,8 @@ public:
                                double delaySum) noexcept;
     // The DurationBuckets index a duration is counted in; DurationBuckets.size() = only in +Inf.
     static size_t durationBucket(double seconds) noexcept;
+    // One streamed transfer (a body above --max-body) ended: `bytes` were relayed, all of them or not.
+    void streamedTransfer(bool complete, qint64 bytes) noexcept;
 
     QByteArray render() const;
 
@@ -164,6 +166,8 @@ private:
     quint64 m_journalErrors = 0;
     quint64 m_journalDropped = 0;
     DurationHistogram m_journalDelays;
+    std::array<quint64, 2> m_streamedTransfers{}; // [cut, complete]
+    quint64 m_streamedBytes = 0;
     double m_startTimeSeconds = 0;
 };
 

@@ -67,6 +67,9 @@ QVariant field(const ServerOptions &o, const QString &name)
     if (name == u"maxBody") {
         return num(o.maxBody);
     }
+    if (name == u"maxStreamBody") {
+        return num(o.maxStreamBody);
+    }
     if (name == u"trustedProxies") {
         return o.trustedProxies;
     }
@@ -232,6 +235,7 @@ void TestServerOptions::defaults()
     QCOMPARE(o->dataDir, m_defaultDataDir);
     QCOMPARE(o->usersDir, m_defaultDataDir + u"/users"_s);
     QCOMPARE(o->maxBody, 64 * 1024 * 1024);
+    QCOMPARE(o->maxStreamBody, qint64(-1));
     QCOMPARE(o->trustedProxies, (QStringList{u"127.0.0.0/8"_s, u"::1/128"_s}));
     QCOMPARE(o->metricsToken, QString());
     QCOMPARE(o->metricsPublic, false);
@@ -329,6 +333,10 @@ void TestServerOptions::values_data()
                                      << num(1000);
     QTest::addRow("max connections per ip env")
         << QStringList{} << QStringList{u"PATCHWORK_MAX_CONNECTIONS_PER_IP=0"_s} << u"maxConnectionsPerIp"_s << num(0);
+    QTest::addRow("max stream body") << QStringList{u"--max-stream-body=16GiB"_s} << noEnv << u"maxStreamBody"_s
+                                     << num(qint64(16) * 1024 * 1024 * 1024);
+    QTest::addRow("max stream body off env")
+        << QStringList{} << QStringList{u"PATCHWORK_MAX_STREAM_BODY=0"_s} << u"maxStreamBody"_s << num(0);
     QTest::addRow("max buffered bytes") << QStringList{u"--max-buffered-bytes=1GiB"_s} << noEnv << u"maxBufferedBytes"_s
                                         << num(qint64(1024) * 1024 * 1024);
     QTest::addRow("max waiting per user")
@@ -833,6 +841,7 @@ void TestServerOptions::help()
                             u"--max-connections"_s,
                             u"--max-connections-per-ip"_s,
                             u"--max-buffered-bytes"_s,
+                            u"--max-stream-body"_s,
                             u"--max-waiting-per-user"_s,
                             u"--log-level"_s,
                             u"--log-format"_s};

@@ -5,7 +5,7 @@ set -euo pipefail
 
 source "$(dirname "$0")/lib.sh" "$1"
 
-start_daemon --max-body 1MiB
+start_daemon --max-body 1MiB --max-stream-body 8MiB
 
 # Health and the index page.
 [[ $(c "$B/healthz") == "OK!" ]] || fail "healthz"
@@ -63,8 +63,8 @@ wait "$q"
 [[ $(cat "$work/answer") == "alice" ]] || fail "requester got '$(cat "$work/answer")'"
 
 # Bad input gets a clear answer and the daemon keeps serving.
-[[ $(c -o /dev/null -w '%{http_code}' "$B/public/queue/big" --data-binary @<(head -c 2000000 /dev/zero)) == 413 ]] ||
-    fail "body over --max-body"
+[[ $(c -o /dev/null -w '%{http_code}' "$B/public/queue/big" --data-binary @<(head -c 9000000 /dev/zero)) == 413 ]] ||
+    fail "body over --max-stream-body"
 [[ $(c "$B/public/queue/x?timeout=abc") == "Invalid timeout" ]] || fail "invalid timeout text"
 [[ $(c -o /dev/null -w '%{http_code}' -X DELETE "$B/public/queue/x") == 405 ]] || fail "405"
 printf 'NONSENSE\r\n\r\n' | timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port; cat >&3; head -c 12 <&3" | grep -q "400" ||
@@ -74,6 +74,24 @@ printf 'NONSENSE\r\n\r\n' | timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port;
 # The bash client served by the daemon works.
 c -o "$work/patchwork" "$B/patchwork.sh"
 bash -n "$work/patchwork" || fail "bash client syntax"
+
+# File sharing as the README shows it: a body above --max-body streams from sender to receiver, with
+# curl and with the bash client.
+head -c 5000000 /dev/urandom >"$work/file"
+c -o "$work/file.curl" "$B/public/queue/files" &
+r=$!
+waiting consumer 1
+c -T "$work/file" "$B/public/queue/files" || fail "streamed upload"
+wait "$r"
+cmp -s "$work/file" "$work/file.curl" || fail "the streamed file differs"
+PATCHWORK_URL=$B bash "$work/patchwork" receive-file files "$work/file.client" &
+r=$!
+waiting consumer 1
+PATCHWORK_URL=$B bash "$work/patchwork" send-file files "$work/file" || fail "send-file"
+wait "$r" || fail "receive-file"
+cmp -s "$work/file" "$work/file.client" || fail "the file of receive-file differs"
+[[ ! -e "$work/file.client.part" ]] || fail "receive-file left its .part file"
+c "$B/metrics" | grep -q '^patchwork_streamed_transfers_total{result="complete"} 2$' || fail "metrics of streamed transfers"
 
 # Graceful shutdown: a waiting producer learns its message was not delivered, and the exit status is 0.
 c -o "$work/sd" -w '%{http_code}' "$B/public/queue/never" -d "undelivered" >"$work/sdcode" &

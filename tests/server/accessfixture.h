@@ -18,6 +18,7 @@
 #include "access/configsource.h"
 #include "access/directoryconfigsource.h"
 #include "access/hooksecret.h"
+#include "hubwait.h"
 #include "relay/accessgate.h"
 #include "relay/relayserver.h"
 #include "testhttpclient.h"
@@ -144,12 +145,7 @@ struct AccessFixture
     // Waits until the engine has `n` waiting parties of `role`.
     bool waitWaiting(Waiter::Role role, qsizetype n) const
     {
-        QElapsedTimer t;
-        t.start();
-        while (relay->hub()->waitingCount(role) != n && t.elapsed() < timeoutMs(5000)) {
-            QTest::qWait(2);
-        }
-        return relay->hub()->waitingCount(role) == n;
+        return waitForWaiting(relay->hub(), role, n);
     }
 
     SystemClock relayClock;

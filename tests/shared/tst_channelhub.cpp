@@ -70,6 +70,8 @@ QByteArray kindName(Kind kind)
         return "NoPendingRequest"_ba;
     case Kind::ShuttingDown:
         return "ShuttingDown"_ba;
+    case Kind::ReceiverLeft:
+        return "ReceiverLeft"_ba;
     }
     return "?"_ba;
 }

@@ -44,6 +44,8 @@ constexpr Family FAMILIES[] = {
     {"patchwork_replay_journal_write_delay_seconds", "histogram"},
     {"patchwork_replay_journal_errors_total", "counter"},
     {"patchwork_replay_journal_dropped_operations_total", "counter"},
+    {"patchwork_streamed_transfers_total", "counter"},
+    {"patchwork_streamed_bytes_total", "counter"},
     {"process_resident_memory_bytes", "gauge"},
     {"process_open_fds", "gauge"},
     {"process_start_time_seconds", "gauge"},
@@ -372,6 +374,9 @@ void TestMetrics::simpleCounters()
     metrics.huproxyBytes(MetricDirection::Down, -3);
     metrics.rateLimited();
     metrics.rateLimited();
+    metrics.streamedTransfer(true, 3'000'000'000);
+    metrics.streamedTransfer(false, 1000);
+    metrics.streamedTransfer(false, 0);
     const QByteArray text = metrics.render();
 
     QCOMPARE(samplesOf(text, "patchwork_auth_requests_total"),
@@ -383,6 +388,9 @@ void TestMetrics::simpleCounters()
     QCOMPARE(samplesOf(text, "patchwork_huproxy_bytes_transferred_total"),
              (QList<QByteArray>{"{direction=\"up\"} 2000", "{direction=\"down\"} 5000000000"}));
     QCOMPARE(valueOf(text, "patchwork_rate_limited_total"), "2");
+    QCOMPARE(samplesOf(text, "patchwork_streamed_transfers_total"),
+             (QList<QByteArray>{"{result=\"complete\"} 1", "{result=\"cut\"} 2"}));
+    QCOMPARE(valueOf(text, "patchwork_streamed_bytes_total"), "3000001000");
 }
 
 void TestMetrics::replayJournal()
