@@ -4,6 +4,7 @@
 #include <QFile>
 #include <QTimer>
 
+#include "access/shardkey.h"
 #include "http/httpconnection.h"
 #include "http/httputil.h"
 #include "http/serverlogging.h"
@@ -160,6 +161,9 @@ void RelayServer::setSettings(const Settings &settings)
 {
     m_settings = settings;
     m_http->setLimits(settings.limits);
+    m_http->setResponseHeaders(settings.hub.nodeId.isEmpty()
+                                   ? HeaderList()
+                                   : HeaderList{{QByteArrayLiteral("Patch-Node"), settings.hub.nodeId}});
     m_hub->setSettings(settings.hub);
     m_tunnels->setSettings(settings.tunnel);
     m_events->setSettings(settings.events);
@@ -239,6 +243,17 @@ void RelayServer::handleRequest(HttpConnection *c)
     }
     const QueryParams query(r.query);
     const RequestClass request = classifyRequest(r.method, *path, query);
+    if (r.hasHeader("Patch-Shard")) {
+        // Behind a front proxy (installer/cluster/): the proxy's key must be this daemon's key, or the
+        // channel's parties would wait on different nodes.
+        const QByteArray expected = shardHeaderValue(shardKey(request));
+        if (r.header("Patch-Shard").trimmed() != expected) {
+            c->respondText(
+                421,
+                QByteArray("Misdirected request: Patch-Shard does not match this request's shard key " + expected));
+            return;
+        }
+    }
     using Route = RequestClass::Route;
     // Without an access gate only the public namespace is served.
     const bool needsGate = request.route == Route::CreateHook || request.route == Route::Notify
@@ -260,7 +275,12 @@ void RelayServer::handleRequest(HttpConnection *c)
         serveIndex(c);
         return;
     case Route::Health:
-        c->respondText(200, "OK!");
+        // A stopping node tells the proxy at once, so that it drains it (installer/cluster/).
+        if (m_stopping) {
+            c->respondText(503, "Server shutting down");
+        } else {
+            c->respondText(200, "OK!");
+        }
         return;
     case Route::ClientScript:
         serveAsset(c, u":/assets/patchwork.sh"_qs, QByteArrayLiteral("text/x-shellscript; charset=utf-8"));
@@ -542,7 +562,7 @@ void RelayServer::onAnswered(HttpConnection *c, Waiter *w, const Answer &a)
                 HeaderList headers = a.message.headers;
                 headers.append({QByteArrayLiteral("Patch-Id"), a.message.id});
                 headers.append({QByteArrayLiteral("Patch-Time"), QByteArray::number(a.message.time)});
-                m_fanoutResponse = HttpConnection::prepare(200, headers, a.message.body);
+                m_fanoutResponse = HttpConnection::prepare(m_http, 200, headers, a.message.body);
                 m_fanoutId = a.message.id;
                 // The engine hands a message to all its receivers within one call: once control is back
                 // in the event loop the fan-out is over, and the body (up to the body limit) is let go.

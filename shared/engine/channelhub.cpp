@@ -29,8 +29,10 @@ ChannelHub::ChannelHub(Clock *clock, QObject *parent)
     qRegisterMetaType<Patchwork::Answer>();
     connect(m_clock, &Clock::woke, this, &ChannelHub::onClockWoke);
     connect(&m_replay, &ReplayBuffer::channelEmptied, this, &ChannelHub::onReplayEmptied);
-    // Ids are unique on this server across restarts: a start-time prefix, then a counter.
-    m_idPrefix = QByteArray::number(m_clock->unixMs(), 36) + '-';
+    // Ids are unique on this server across restarts: a start-time prefix (after the node id, see
+    // setSettings()), then a counter. The run prefix is everything up to and including the last '-'.
+    m_startStamp = QByteArray::number(m_clock->unixMs(), 36);
+    m_idPrefix = m_startStamp + '-';
 }
 
 ChannelHub::~ChannelHub()
@@ -42,6 +44,10 @@ void ChannelHub::setSettings(const Settings &settings)
 {
     m_settings = settings;
     m_replay.setLimits(settings.replay);
+    if (m_messageCounter == 0) {
+        m_idPrefix = settings.nodeId.isEmpty() ? QByteArray() : settings.nodeId + '-';
+        m_idPrefix += m_startStamp + '-';
+    }
 }
 
 const ChannelHub::Settings &ChannelHub::settings() const

@@ -62,6 +62,9 @@ public:
         qint64 switchTimeoutMs = 30'000;
         qint64 maxWaitMs = 0; // server-wide bound on one wait, 0 = none
         ReplayBuffer::Limits replay; // PROTOCOL §4.1
+        // This daemon's name among several ([A-Za-z0-9_-], validated by the front end); empty = alone.
+        // Part of every message id, so two nodes never issue the same one. Fixed once an id was issued.
+        QByteArray nodeId;
     };
 
     explicit ChannelHub(Clock *clock, QObject *parent = nullptr);
@@ -144,7 +147,8 @@ private:
     Settings m_settings;
     bool m_shuttingDown = false;
     quint64 m_seq = 0;
-    QByteArray m_idPrefix;
+    QByteArray m_startStamp; // base36 start time
+    QByteArray m_idPrefix; // the run prefix: [<node id>-]<start stamp>-
     quint64 m_messageCounter = 0;
     QHash<QByteArray, Channel *> m_channels;
     // Request channels in key order, for matching a responder's id as a prefix.
