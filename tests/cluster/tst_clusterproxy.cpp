@@ -1,0 +1,329 @@
+// SPDX-License-Identifier: MIT
+// Three patchworkd processes behind HAProxy with installer/cluster/haproxy.cfg on loopback (issue 15): the
+// parties of a channel meet whichever way they come, a prefix responder serves its requesters, the
+// nodes never see a misdirected request, a node killed with SIGKILL is replaced by its backup within a
+// second while the other nodes go on unharmed and takes its slots back after a restart, SIGTERM answers a
+// node's waiters 503 through the proxy, and the proxy's per-client rate limit answers 429.
+#include <QDir>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <array>
+#include <memory>
+
+#include "haproxyprocess.h"
+#include "testhttpclient.h"
+#include "testutil.h"
+
+using namespace Patchwork;
+using namespace Patchwork::Test;
+
+namespace
+{
+
+// One patchworkd on 127.0.0.1.
+class NodeProcess final
+{
+public:
+    NodeProcess(QByteArray id, quint16 port, QString dataDir)
+        : m_id(std::move(id))
+        , m_port(port)
+        , m_dataDir(std::move(dataDir))
+    {
+    }
+    ~NodeProcess()
+    {
+        kill();
+    }
+    NodeProcess(const NodeProcess &) = delete;
+    NodeProcess &operator=(const NodeProcess &) = delete;
+
+    bool start()
+    {
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("SECRET_KEY"), QStringLiteral("cluster-test-secret"));
+        m_process.setProcessEnvironment(env);
+        m_process.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+        m_process.start(qEnvironmentVariable("PATCHWORK_BIN_DIR") + QStringLiteral("/patchworkd"),
+                        {QStringLiteral("--host"),
+                         QStringLiteral("127.0.0.1"),
+                         QStringLiteral("--port"),
+                         QString::number(m_port),
+                         QStringLiteral("--node-id"),
+                         QString::fromLatin1(m_id),
+                         QStringLiteral("--data-dir"),
+                         m_dataDir,
+                         QStringLiteral("--log-level"),
+                         QStringLiteral("WARN")});
+        if (!m_process.waitForStarted(timeoutMs(5000))) {
+            return false;
+        }
+        QElapsedTimer waited;
+        waited.start();
+        while (waited.elapsed() < timeoutMs(10000) && m_process.state() == QProcess::Running) {
+            if (fetch(m_port, "GET", "/healthz", {}, {}, 1000).status == 200) {
+                return true;
+            }
+            QTest::qWait(20);
+        }
+        return false;
+    }
+    void kill()
+    {
+        if (m_process.state() != QProcess::NotRunning) {
+            m_process.kill();
+            m_process.waitForFinished(timeoutMs(5000));
+        }
+    }
+    bool terminate()
+    {
+        m_process.terminate();
+        return m_process.waitForFinished(timeoutMs(15000)) && m_process.exitCode() == 0;
+    }
+    const QByteArray &id() const
+    {
+        return m_id;
+    }
+    quint16 port() const
+    {
+        return m_port;
+    }
+
+private:
+    QByteArray m_id;
+    quint16 m_port;
+    QString m_dataDir;
+    QProcess m_process;
+};
+
+} // namespace
+
+class TestClusterProxy final : public QObject
+{
+    Q_OBJECT
+
+private:
+    // Starts HAProxy with the shipped configuration in front of the nodes, with `ratePer10s` requests per
+    // client and 10 s.
+    bool startProxy(HaproxyProcess &proxy, quint16 port, int ratePer10s)
+    {
+        QProcessEnvironment env;
+        env.insert(QStringLiteral("PATCHWORK_CLUSTER_DIR"), HaproxyProcess::clusterDir());
+        env.insert(QStringLiteral("PATCHWORK_PROXY_BIND"), QStringLiteral("127.0.0.1:%1").arg(port));
+        for (size_t i = 0; i < m_nodes.size(); ++i) {
+            env.insert(QStringLiteral("PATCHWORK_NODE%1").arg(i + 1),
+                       QStringLiteral("127.0.0.1:%1").arg(m_nodes.at(i)->port()));
+        }
+        env.insert(QStringLiteral("PATCHWORK_RATE_PER_10S"), QString::number(ratePer10s));
+        QString error;
+        if (!proxy.start(HaproxyProcess::clusterDir() + QStringLiteral("/haproxy.cfg"), env, port, &error)) {
+            qWarning("%s", qPrintable(error));
+            return false;
+        }
+        return true;
+    }
+    TestResponse viaProxy(QByteArrayView method, QByteArrayView target, const QByteArray &body = {})
+    {
+        return fetch(m_proxyPort, method, target, body);
+    }
+    // The node that answers `target` (a request with ?timeout=, so that it returns).
+    QByteArray ownerOf(QByteArrayView target)
+    {
+        return viaProxy("GET", target).header("Patch-Node");
+    }
+    // A channel of the public namespace whose owner is `node`.
+    QByteArray channelOwnedBy(const QByteArray &node, const QByteArray &prefix)
+    {
+        for (int i = 0; i < 200; ++i) {
+            const QByteArray channel = prefix + QByteArray::number(i);
+            if (ownerOf(QByteArray("/p/" + channel + "?timeout=0.01")) == node) {
+                return channel;
+            }
+        }
+        return {};
+    }
+    // Waits until `target` is answered by `node`; the time it took, or -1.
+    qint64 waitForOwner(QByteArrayView target, const QByteArray &node)
+    {
+        QElapsedTimer t;
+        t.start();
+        while (t.elapsed() < timeoutMs(10000)) {
+            if (ownerOf(target) == node) {
+                return t.elapsed();
+            }
+            QTest::qWait(20);
+        }
+        return -1;
+    }
+
+    // Parties of `role` (consumer, producer, requester, responder) waiting on all nodes, from their
+    // /metrics (free on loopback).
+    int waiting(QByteArrayView role)
+    {
+        const QByteArray prefix = "patchwork_waiting_requests{role=\"" + role.toByteArray() + "\"} ";
+        int total = 0;
+        for (const auto &node : m_nodes) {
+            const TestResponse metrics = fetch(node->port(), "GET", "/metrics");
+            for (const QByteArray &line : metrics.body.split('\n')) {
+                if (line.startsWith(prefix)) {
+                    total += line.mid(prefix.size()).toInt();
+                }
+            }
+        }
+        return total;
+    }
+
+    QTemporaryDir m_dir;
+    std::array<std::unique_ptr<NodeProcess>, 3> m_nodes;
+    HaproxyProcess m_proxy;
+    quint16 m_proxyPort = 0;
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QVERIFY(m_dir.isValid());
+        for (size_t i = 0; i < m_nodes.size(); ++i) {
+            const QByteArray id = "n" + QByteArray::number(qsizetype(i + 1));
+            m_nodes.at(i) =
+                std::make_unique<NodeProcess>(id, HaproxyProcess::freePort(), m_dir.filePath(QString::fromLatin1(id)));
+            QVERIFY2(m_nodes.at(i)->start(), id.constData());
+        }
+        m_proxyPort = HaproxyProcess::freePort();
+        QVERIFY(startProxy(m_proxy, m_proxyPort, 1'000'000));
+    }
+
+    // Each channel lives on one node: a consumer and a producer that come through the proxy meet, and
+    // keys spread over all nodes.
+    void partiesMeet()
+    {
+        QSet<QByteArray> nodes;
+        for (int i = 0; i < 24; ++i) {
+            const QByteArray channel = "/p/queue/meet" + QByteArray::number(i);
+            TestHttpClient consumer(m_proxyPort);
+            consumer.get(channel);
+            const TestResponse produced = viaProxy("POST", channel, "m" + QByteArray::number(i));
+            QCOMPARE(produced.status, 200);
+            QVERIFY(consumer.waitForResponse(timeoutMs(5000)));
+            const TestResponse consumed = consumer.takeResponse();
+            QCOMPARE(consumed.status, 200);
+            QCOMPARE(consumed.body, "m" + QByteArray::number(i));
+            QCOMPARE(consumed.header("Patch-Node"), produced.header("Patch-Node"));
+            nodes.insert(produced.header("Patch-Node"));
+        }
+        QCOMPARE(nodes.size(), 3);
+    }
+
+    // The longest prefix wins on one node: the responders of api and api/users meet their requesters
+    // and GET responders reply through the proxy.
+    void prefixResponders()
+    {
+        TestHttpClient shorter(m_proxyPort);
+        shorter.get("/p/res/api");
+        TestHttpClient longer(m_proxyPort);
+        longer.get("/p/res/api/users");
+        QTRY_COMPARE_WITH_TIMEOUT(waiting("responder"), 2, timeoutMs(5000));
+        TestHttpClient requester(m_proxyPort);
+        requester.get("/p/req/api/users/7");
+        QVERIFY(longer.waitForResponse(timeoutMs(5000)));
+        const TestResponse request = longer.takeResponse();
+        QCOMPARE(request.header("Patch-Uri"), QByteArray("/api/users/7"));
+        QVERIFY(!shorter.hasResponse());
+        const TestResponse reply =
+            viaProxy("POST", QByteArray("/p/res/api/users?reply=" + request.header("Patch-Request-Id")), "user 7");
+        QCOMPARE(reply.status, 200);
+        QVERIFY(requester.waitForResponse(timeoutMs(5000)));
+        QCOMPARE(requester.takeResponse().body, QByteArray("user 7"));
+    }
+
+    // A client's own Patch-Shard is replaced by the proxy's: the node never answers 421.
+    void clientShardIgnored()
+    {
+        const TestResponse r = fetch(m_proxyPort, "GET", "/p/queue/own?timeout=0.01", {}, {{"Patch-Shard", "u/x"}});
+        QCOMPARE(r.status, 204);
+    }
+
+    // SIGKILL: the node's slots go to their backup within a second, other nodes' channels keep working
+    // meanwhile; after a restart the node takes them back and the backup's waiters are moved back.
+    void killAndRestart()
+    {
+        NodeProcess &victim = *m_nodes.at(2); // n3, backed up by n1
+        const QByteArray victimChannel = channelOwnedBy(victim.id(), "kill");
+        const QByteArray otherChannel = channelOwnedBy("n2", "other");
+        QVERIFY(!victimChannel.isEmpty() && !otherChannel.isEmpty());
+        const QByteArray victimTarget = "/p/" + victimChannel + "?timeout=0.01";
+
+        TestHttpClient orphan(m_proxyPort);
+        orphan.get(QByteArray("/p/" + victimChannel));
+        QTRY_COMPARE_WITH_TIMEOUT(waiting("consumer"), 1, timeoutMs(5000));
+        victim.kill();
+        QElapsedTimer sinceKill;
+        sinceKill.start();
+        // The consumer on the dead node learns it from the proxy; it never gets a 200.
+        QVERIFY(orphan.waitForResponse(timeoutMs(5000)));
+        const TestResponse lost = orphan.takeResponse();
+        QCOMPARE(lost.status, 502);
+        QCOMPARE(lost.body, QByteArray("Bad gateway: the node did not answer\n"));
+        const qint64 failover = waitForOwner(victimTarget, "n1");
+        QVERIFY2(failover >= 0, "the backup never took over");
+        QVERIFY2(sinceKill.elapsed() < timeoutMs(2500), qPrintable(QString::number(sinceKill.elapsed())));
+        for (int i = 0; i < 20; ++i) {
+            QCOMPARE(viaProxy("GET", QByteArray("/p/" + otherChannel + "?timeout=0.01")).status, 204);
+        }
+
+        // A waiter on the backup is moved back when the owner returns.
+        TestHttpClient onBackup(m_proxyPort);
+        onBackup.get(QByteArray("/p/" + victimChannel));
+        QTRY_COMPARE_WITH_TIMEOUT(waiting("consumer"), 1, timeoutMs(5000));
+        QVERIFY(victim.start());
+        QVERIFY(waitForOwner(victimTarget, victim.id()) >= 0);
+        QVERIFY(onBackup.waitForResponse(timeoutMs(5000)));
+        QCOMPARE(onBackup.takeResponse().status, 502);
+    }
+
+    // SIGTERM: the node's waiters get 503 through the proxy, never a false 200.
+    void terminateAnswers503()
+    {
+        NodeProcess &node = *m_nodes.at(1);
+        const QByteArray produced = channelOwnedBy(node.id(), "term");
+        const QByteArray consumed = channelOwnedBy(node.id(), "idle");
+        QVERIFY(!produced.isEmpty() && !consumed.isEmpty());
+        TestHttpClient producer(m_proxyPort);
+        producer.post(QByteArray("/p/" + produced), "undelivered");
+        TestHttpClient consumer(m_proxyPort);
+        consumer.get(QByteArray("/p/" + consumed));
+        QTRY_COMPARE_WITH_TIMEOUT(waiting("producer"), 1, timeoutMs(5000));
+        QTRY_COMPARE_WITH_TIMEOUT(waiting("consumer"), 1, timeoutMs(5000));
+        QVERIFY(node.terminate());
+        for (TestHttpClient *c : {&producer, &consumer}) {
+            QVERIFY(c->waitForResponse(timeoutMs(5000)));
+            const TestResponse r = c->takeResponse();
+            QCOMPARE(r.status, 503);
+            QCOMPARE(r.body, QByteArray("Server shutting down\n"));
+        }
+        QVERIFY(node.start());
+    }
+
+    // The proxy's per-client limit (IPv4 per address, IPv6 per /64): 429 with a one-line reason.
+    void rateLimit()
+    {
+        HaproxyProcess limited;
+        const quint16 port = HaproxyProcess::freePort();
+        QVERIFY(startProxy(limited, port, 5));
+        int refused = 0;
+        for (int i = 0; i < 8; ++i) {
+            const TestResponse r = fetch(port, "GET", "/healthz");
+            if (r.status == 429) {
+                ++refused;
+                QCOMPARE(r.body, QByteArray("Rate limit exceeded\n"));
+                QCOMPARE(r.header("Retry-After"), QByteArray("10"));
+            } else {
+                QCOMPARE(r.status, 200);
+            }
+        }
+        QCOMPARE(refused, 3);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestClusterProxy)
+#include "tst_clusterproxy.moc"
