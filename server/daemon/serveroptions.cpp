@@ -57,7 +57,8 @@ enum class Id
     MaxWaitingPerUser,
     LogLevel,
     LogFormat,
-    NodeId
+    NodeId,
+    ClusterUrl
 };
 
 enum class Kind
@@ -75,7 +76,8 @@ enum class Kind
     Level,
     Format,
     LocalTargets,
-    Name // [A-Za-z0-9_-]{1,64}
+    Name, // [A-Za-z0-9_-]{1,64}
+    Url // http://host[:port][/path]
 };
 
 struct Option
@@ -122,6 +124,7 @@ constexpr Option OPTIONS[] = {
     {Id::LogLevel, u"log-level", Kind::Level, 0, u"LOG_LEVEL"},
     {Id::LogFormat, u"log-format", Kind::Format},
     {Id::NodeId, u"node-id", Kind::Name},
+    {Id::ClusterUrl, u"cluster-url", Kind::Url},
 };
 
 const Option *findOption(QStringView name)
@@ -423,6 +426,15 @@ bool apply(ServerOptions &options, const Option &option, const Value &value, QSt
             return fail(ServerOptions::tr("expected up to 64 letters, digits, '-' and '_'"));
         }
         options.nodeId = text;
+        return true;
+    }
+    case Kind::Url: {
+        const QUrl url(text, QUrl::StrictMode);
+        if (!url.isValid() || url.scheme() != u"http" || url.host().isEmpty() || url.hasQuery() || url.hasFragment()
+            || !url.userInfo().isEmpty()) {
+            return fail(ServerOptions::tr("expected an http URL such as http://127.0.0.1:8000"));
+        }
+        options.clusterUrl = url;
         return true;
     }
     }
@@ -762,6 +774,9 @@ QString ServerOptions::usage()
               "  --node-id ID                  this daemon's name among several behind a proxy, in every\n"
               "                                Patch-Id and in Patch-Node: letters, digits, '-', '_'\n"
               "                                (default: the short host name, '-', the port)\n"
+              "  --cluster-url URL             the front proxy (http://host:port) through which a double\n"
+              "                                clutch fetches its reply from the node that owns the switch\n"
+              "                                channel; all nodes need the same SECRET_KEY (default: none)\n"
               "  -h, --help                    show this help\n"
               "\n"
               "BYTES: a number with an optional KiB, MiB or GiB suffix. S and DURATION: seconds (2, 0.5)\n"

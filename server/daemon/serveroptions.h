@@ -78,6 +78,9 @@ public:
     // This daemon's name among several behind a proxy (installer/cluster/): in every Patch-Id and in
     // Patch-Node. [A-Za-z0-9_-]{1,64}; default defaultNodeId(host name, port).
     QString nodeId;
+    // The front proxy (http://host:port), for double clutches whose switch channel another node owns;
+    // empty = none (one node, or switch channels always on the requester's node).
+    QUrl clusterUrl;
 
     // Environment only.
     QByteArray secretKey; // SECRET_KEY, raw bytes; empty = use/create <dataDir>/secret_key

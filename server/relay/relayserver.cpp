@@ -10,6 +10,7 @@
 #include "http/serverlogging.h"
 #include "relay/notifyendpoint.h"
 #include "relay/relaymetrics.h"
+#include "relay/remoteswitch.h"
 #include "tunnel/tunnelserver.h"
 #include "util/clock.h"
 
@@ -148,6 +149,14 @@ RelayServer::RelayServer(Clock *clock, QObject *parent)
 {
     m_tunnels = new TunnelServer(clock, this);
     m_events = new EventStreams(m_hub, this);
+    connect(m_hub,
+            &ChannelHub::switchRequested,
+            this,
+            [this](Waiter *requester, const QByteArray &ns, const QByteArray &channel) {
+                if (m_remoteSwitch) {
+                    m_remoteSwitch->fetch(requester, ns, channel);
+                }
+            });
 }
 
 RelayServer::~RelayServer()
@@ -164,8 +173,11 @@ void RelayServer::setSettings(const Settings &settings)
     m_http->setResponseHeaders(settings.hub.nodeId.isEmpty()
                                    ? HeaderList()
                                    : HeaderList{{QByteArrayLiteral("Patch-Node"), settings.hub.nodeId}});
-    m_hub->setSettings(settings.hub);
+    ChannelHub::Settings hub = settings.hub;
+    hub.remoteSwitch = !settings.clusterUrl.isEmpty();
+    m_hub->setSettings(hub);
     m_tunnels->setSettings(settings.tunnel);
+    updateRemoteSwitch();
     m_events->setSettings(settings.events);
 }
 
@@ -206,6 +218,16 @@ void RelayServer::setAccessGate(AccessGate *gate)
                                  : TunnelServer::Authorizer());
     delete m_notify;
     m_notify = gate && gate->configSource() ? new NotifyEndpoint(m_clock, m_hub, gate, this) : nullptr;
+    updateRemoteSwitch();
+}
+
+// A remote switch needs the cluster URL and the gate's secret (the nodes share SECRET_KEY).
+void RelayServer::updateRemoteSwitch()
+{
+    delete m_remoteSwitch;
+    m_remoteSwitch = m_gate && !m_settings.clusterUrl.isEmpty()
+                         ? new RemoteSwitch(m_hub, m_settings.clusterUrl, m_gate->hookSecret(), this)
+                         : nullptr;
 }
 
 NotifyEndpoint *RelayServer::notifyEndpoint() const
@@ -390,6 +412,10 @@ void RelayServer::handleChannel(HttpConnection *c,
 {
     const QByteArray &ns = request.ns;
     const QByteArray &path = request.path;
+    if (r.hasHeader(RemoteSwitch::SIGNATURE_HEADER)) {
+        serveSwitchFetch(c, request);
+        return;
+    }
     // Rate limit, then the hook secret or the token (PROTOCOL §2 "Order of checks").
     AccessGate::Ticket ticket;
     if (m_gate) {
@@ -515,6 +541,34 @@ void RelayServer::handleChannel(HttpConnection *c,
         return;
     }
     }
+}
+
+// Another node's double clutch fetches its reply here (RemoteSwitch): a consumer that the signature admits
+// (no rate limit, secret or token: the producers were checked), answered with the message's status and
+// carried headers as they are.
+void RelayServer::serveSwitchFetch(HttpConnection *c, const RequestClass &request)
+{
+    const QByteArray presented = c->request().header(RemoteSwitch::SIGNATURE_HEADER);
+    if (!m_gate || request.role != Waiter::Role::Consumer || request.error.isError()
+        || !HookSecret::constantTimeEquals(RemoteSwitch::signature(m_gate->hookSecret(), request.ns, request.path),
+                                           presented)) {
+        c->respondText(403, "Invalid switch signature");
+        return;
+    }
+    auto *w = new Waiter(Waiter::Role::Consumer, request.ns + '/' + request.path, c);
+    connect(w, &Waiter::answered, c, [c](const Answer &a) {
+        if (a.kind == Answer::Kind::Message) {
+            c->respond(200, RemoteSwitch::responseHeaders(a.message), a.message.body);
+        } else {
+            c->setCloseAfterResponse();
+            c->respondText(503, "Server shutting down");
+        }
+    });
+    connect(c, &HttpConnection::drained, w, [w]() {
+        w->delivered();
+        w->deleteLater();
+    });
+    m_hub->submit(w);
 }
 
 bool RelayServer::isConnectionLimitExempt(const QHostAddress &peer) const

@@ -639,6 +639,11 @@ void ChannelHub::requestDrained(Waiter *responder, Waiter *requester)
             setDeadline(requester, switchDeadline, Waiter::DeadlineKind::Switch);
         }
         requester->m_switchChannel = responder->m_switchChannel;
+        if (m_settings.remoteSwitch) {
+            m_remoteSwitches.insert(requester);
+            Q_EMIT switchRequested(requester, requester->m_ns, responder->m_switchChannel);
+            return;
+        }
         auto *clutch = new Waiter(Waiter::Role::Consumer, requester->m_ns + '/' + responder->m_switchChannel, this);
         clutch->m_hub = this;
         clutch->m_partner = requester;
@@ -647,6 +652,13 @@ void ChannelHub::requestDrained(Waiter *responder, Waiter *requester)
         submitConsumer(clutch);
         return;
     }
+    }
+}
+
+void ChannelHub::answerSwitch(Waiter *requester, const Message &reply)
+{
+    if (m_remoteSwitches.remove(requester)) {
+        deliverReply(requester, nullptr, reply);
     }
 }
 
@@ -745,6 +757,7 @@ void ChannelHub::onAbandoned(Waiter *w)
     case Waiter::State::AwaitingReply:
         countWaiting(w, -1);
         m_pending.remove(w->m_requestId);
+        m_remoteSwitches.remove(w);
         if (Waiter *clutch = w->m_partner) {
             w->m_partner = nullptr;
             Channel *ch = clutch->m_channel;
@@ -854,6 +867,9 @@ void ChannelHub::shutdown()
         for (Waiter *w = ch->streamsHead; w; w = w->m_next) {
             waiting.append(w);
         }
+    }
+    for (Waiter *w : std::as_const(m_remoteSwitches)) {
+        waiting.append(w);
     }
     for (Waiter *w : std::as_const(m_pending)) {
         waiting.append(w);

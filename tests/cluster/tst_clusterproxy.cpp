@@ -26,10 +26,11 @@ namespace
 class NodeProcess final
 {
 public:
-    NodeProcess(QByteArray id, quint16 port, QString dataDir)
+    NodeProcess(QByteArray id, quint16 port, QString dataDir, quint16 proxyPort)
         : m_id(std::move(id))
         , m_port(port)
         , m_dataDir(std::move(dataDir))
+        , m_proxyPort(proxyPort)
     {
     }
     ~NodeProcess()
@@ -54,6 +55,8 @@ public:
                          QString::fromLatin1(m_id),
                          QStringLiteral("--data-dir"),
                          m_dataDir,
+                         QStringLiteral("--cluster-url"),
+                         QStringLiteral("http://127.0.0.1:%1").arg(m_proxyPort),
                          QStringLiteral("--log-level"),
                          QStringLiteral("WARN")});
         if (!m_process.waitForStarted(timeoutMs(5000))) {
@@ -94,6 +97,7 @@ private:
     QByteArray m_id;
     quint16 m_port;
     QString m_dataDir;
+    quint16 m_proxyPort;
     QProcess m_process;
 };
 
@@ -183,13 +187,13 @@ private Q_SLOTS:
     void initTestCase()
     {
         QVERIFY(m_dir.isValid());
+        m_proxyPort = HaproxyProcess::freePort();
         for (size_t i = 0; i < m_nodes.size(); ++i) {
             const QByteArray id = "n" + QByteArray::number(qsizetype(i + 1));
-            m_nodes.at(i) =
-                std::make_unique<NodeProcess>(id, HaproxyProcess::freePort(), m_dir.filePath(QString::fromLatin1(id)));
+            m_nodes.at(i) = std::make_unique<NodeProcess>(
+                id, HaproxyProcess::freePort(), m_dir.filePath(QString::fromLatin1(id)), m_proxyPort);
             QVERIFY2(m_nodes.at(i)->start(), id.constData());
         }
-        m_proxyPort = HaproxyProcess::freePort();
         QVERIFY(startProxy(m_proxy, m_proxyPort, 1'000'000));
     }
 
@@ -234,6 +238,53 @@ private Q_SLOTS:
         QCOMPARE(reply.status, 200);
         QVERIFY(requester.waitForResponse(timeoutMs(5000)));
         QCOMPARE(requester.takeResponse().body, QByteArray("user 7"));
+    }
+
+    // A double clutch whose switch channel another node owns: the requester's node fetches the reply
+    // there (--cluster-url), with the producer's Patch-Status and Patch-H-* unchanged; the producer gets
+    // 200 once it is fetched. A fetch without the right signature is refused.
+    void remoteSwitch()
+    {
+        const QByteArray requesterNode = ownerOf("/p/req/clutch?timeout=0.01");
+        QByteArray channel;
+        for (int i = 0; i < 100 && channel.isEmpty(); ++i) {
+            const QByteArray candidate = "switch" + QByteArray::number(i);
+            const QByteArray owner = ownerOf(QByteArray("/p/" + candidate + "?timeout=0.01"));
+            if (!owner.isEmpty() && owner != requesterNode) {
+                channel = candidate;
+            }
+        }
+        QVERIFY(!requesterNode.isEmpty() && !channel.isEmpty());
+
+        TestHttpClient requester(m_proxyPort);
+        requester.get("/p/req/clutch/job?x=1");
+        TestHttpClient responder(m_proxyPort);
+        responder.post("/p/res/clutch?switch=true", channel);
+        QVERIFY(responder.waitForResponse(timeoutMs(5000)));
+        const TestResponse request = responder.takeResponse();
+        QCOMPARE(request.status, 200);
+        QCOMPARE(request.header("Patch-Uri"), QByteArray("/clutch/job?x=1"));
+        QTRY_COMPARE_WITH_TIMEOUT(waiting("consumer"), 1, timeoutMs(5000)); // the fetch, on the other node
+
+        const TestResponse produced = fetch(m_proxyPort,
+                                            "POST",
+                                            QByteArray("/p/" + channel),
+                                            "the answer",
+                                            {{"Patch-Status", "201"}, {"Patch-H-X-Answer", "42"}});
+        QCOMPARE(produced.status, 200);
+        QVERIFY(produced.header("Patch-Node") != requesterNode);
+        QVERIFY(requester.waitForResponse(timeoutMs(5000)));
+        const TestResponse reply = requester.takeResponse();
+        QCOMPARE(reply.status, 201);
+        QCOMPARE(reply.body, QByteArray("the answer"));
+        QCOMPARE(reply.header("X-Answer"), QByteArray("42"));
+        QCOMPARE(reply.header("Patch-Node"), requesterNode);
+        QCOMPARE(waiting("consumer"), 0);
+
+        const TestResponse forged =
+            fetch(m_proxyPort, "GET", QByteArray("/p/" + channel), {}, {{"Patch-Switch", QByteArray(64, '0')}});
+        QCOMPARE(forged.status, 403);
+        QCOMPARE(forged.body, QByteArray("Invalid switch signature\n"));
     }
 
     // A client's own Patch-Shard is replaced by the proxy's: the node never answers 421.

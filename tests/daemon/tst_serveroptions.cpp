@@ -160,6 +160,9 @@ QVariant field(const ServerOptions &o, const QString &name)
     if (name == u"nodeId") {
         return o.nodeId;
     }
+    if (name == u"clusterUrl") {
+        return o.clusterUrl.toString();
+    }
     qFatal("unknown field %s", qPrintable(name));
 }
 
@@ -262,6 +265,7 @@ void TestServerOptions::defaults()
     QCOMPARE(o->logSource, false);
     QCOMPARE(o->showHelp, false);
     QCOMPARE(o->nodeId, ServerOptions::defaultNodeId(QSysInfo::machineHostName(), 8080));
+    QVERIFY(o->clusterUrl.isEmpty());
 }
 
 void TestServerOptions::defaultNodeId()
@@ -319,6 +323,8 @@ void TestServerOptions::values_data()
     QTest::addRow("port") << QStringList{u"--port"_s, u"9000"_s} << noEnv << u"port"_s << num(9000);
     QTest::addRow("node id") << QStringList{u"--node-id"_s, u"Web_1-a"_s} << noEnv << u"nodeId"_s
                              << QVariant(u"Web_1-a"_s);
+    QTest::addRow("cluster url") << QStringList{u"--cluster-url=http://10.0.0.5:8000/relay"_s} << noEnv
+                                 << u"clusterUrl"_s << QVariant(u"http://10.0.0.5:8000/relay"_s);
     QTest::addRow("node id env") << QStringList{} << QStringList{u"PATCHWORK_NODE_ID=n2"_s} << u"nodeId"_s
                                  << QVariant(u"n2"_s);
     QTest::addRow("port=") << QStringList{u"--port=65535"_s} << noEnv << u"port"_s << num(65535);
@@ -680,6 +686,11 @@ void TestServerOptions::errors_data()
                                   << u"^invalid value for --port: '70000' \\(.*65535\\)$"_s << noSecret;
     QTest::addRow("node id with a dot") << QStringList{u"--node-id=web1.example"_s} << none << noFile
                                         << u"^invalid value for --node-id: 'web1.example' \\(expected"_s << noSecret;
+    QTest::addRow("cluster url https") << QStringList{u"--cluster-url=https://proxy"_s} << none << noFile
+                                       << u"^invalid value for --cluster-url: 'https://proxy' \\(expected an http URL"_s
+                                       << noSecret;
+    QTest::addRow("cluster url no host") << QStringList{u"--cluster-url=http://"_s} << none << noFile
+                                         << u"^invalid value for --cluster-url: "_s << noSecret;
     QTest::addRow("node id too long") << QStringList{u"--node-id"_s, QString(65, u'n')} << none << noFile
                                       << u"^invalid value for --node-id: "_s << noSecret;
     QTest::addRow("port not a number") << QStringList{u"--port=http"_s} << none << noFile
@@ -840,7 +851,8 @@ void TestServerOptions::help()
                             u"--max-waiting-per-user"_s,
                             u"--log-level"_s,
                             u"--log-format"_s,
-                            u"--node-id"_s};
+                            u"--node-id"_s,
+                            u"--cluster-url"_s};
     for (const QString &flag : flags) {
         QVERIFY2(usage.contains(u"  "_s + flag + u' '), qPrintable(flag));
         QString error;
