@@ -69,6 +69,18 @@ bool HaproxyProcess::start(const QString &configFile, const QProcessEnvironment 
     return false;
 }
 
+bool HaproxyProcess::startCluster(quint16 port, const QList<quint16> &nodePorts, int ratePer10s, QString *error)
+{
+    QProcessEnvironment env;
+    env.insert(QStringLiteral("PATCHWORK_CLUSTER_DIR"), clusterDir());
+    env.insert(QStringLiteral("PATCHWORK_PROXY_BIND"), QStringLiteral("127.0.0.1:%1").arg(port));
+    for (qsizetype i = 0; i < nodePorts.size(); ++i) {
+        env.insert(QStringLiteral("PATCHWORK_NODE%1").arg(i + 1), QStringLiteral("127.0.0.1:%1").arg(nodePorts.at(i)));
+    }
+    env.insert(QStringLiteral("PATCHWORK_RATE_PER_10S"), QString::number(ratePer10s));
+    return start(clusterDir() + QStringLiteral("/haproxy.cfg"), env, port, error);
+}
+
 void HaproxyProcess::stop()
 {
     if (m_process.state() == QProcess::NotRunning) {

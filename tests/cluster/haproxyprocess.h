@@ -28,6 +28,9 @@ public:
     // Checks and starts `configFile` with `env` added to the test's environment; true once `port` on
     // 127.0.0.1 accepts connections. On failure *error says why.
     bool start(const QString &configFile, const QProcessEnvironment &env, quint16 port, QString *error);
+    // Starts the shipped installer/cluster/haproxy.cfg on 127.0.0.1:`port` in front of the nodes on
+    // `nodePorts` (three), with `ratePer10s` requests per client and 10 s.
+    bool startCluster(quint16 port, const QList<quint16> &nodePorts, int ratePer10s, QString *error);
     void stop();
 
 private:

@@ -13,115 +13,23 @@
 #include <memory>
 
 #include "haproxyprocess.h"
+#include "nodeprocess.h"
 #include "testhttpclient.h"
 #include "testutil.h"
 
 using namespace Patchwork;
 using namespace Patchwork::Test;
 
-namespace
-{
-
-// One patchworkd on 127.0.0.1.
-class NodeProcess final
-{
-public:
-    NodeProcess(QByteArray id, quint16 port, QString dataDir, quint16 proxyPort)
-        : m_id(std::move(id))
-        , m_port(port)
-        , m_dataDir(std::move(dataDir))
-        , m_proxyPort(proxyPort)
-    {
-    }
-    ~NodeProcess()
-    {
-        kill();
-    }
-    NodeProcess(const NodeProcess &) = delete;
-    NodeProcess &operator=(const NodeProcess &) = delete;
-
-    bool start()
-    {
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.insert(QStringLiteral("SECRET_KEY"), QStringLiteral("cluster-test-secret"));
-        m_process.setProcessEnvironment(env);
-        m_process.setProcessChannelMode(QProcess::ForwardedErrorChannel);
-        m_process.start(qEnvironmentVariable("PATCHWORK_BIN_DIR") + QStringLiteral("/patchworkd"),
-                        {QStringLiteral("--host"),
-                         QStringLiteral("127.0.0.1"),
-                         QStringLiteral("--port"),
-                         QString::number(m_port),
-                         QStringLiteral("--node-id"),
-                         QString::fromLatin1(m_id),
-                         QStringLiteral("--data-dir"),
-                         m_dataDir,
-                         QStringLiteral("--cluster-url"),
-                         QStringLiteral("http://127.0.0.1:%1").arg(m_proxyPort),
-                         QStringLiteral("--log-level"),
-                         QStringLiteral("WARN")});
-        if (!m_process.waitForStarted(timeoutMs(5000))) {
-            return false;
-        }
-        QElapsedTimer waited;
-        waited.start();
-        while (waited.elapsed() < timeoutMs(10000) && m_process.state() == QProcess::Running) {
-            if (fetch(m_port, "GET", "/healthz", {}, {}, 1000).status == 200) {
-                return true;
-            }
-            QTest::qWait(20);
-        }
-        return false;
-    }
-    void kill()
-    {
-        if (m_process.state() != QProcess::NotRunning) {
-            m_process.kill();
-            m_process.waitForFinished(timeoutMs(5000));
-        }
-    }
-    bool terminate()
-    {
-        m_process.terminate();
-        return m_process.waitForFinished(timeoutMs(15000)) && m_process.exitCode() == 0;
-    }
-    const QByteArray &id() const
-    {
-        return m_id;
-    }
-    quint16 port() const
-    {
-        return m_port;
-    }
-
-private:
-    QByteArray m_id;
-    quint16 m_port;
-    QString m_dataDir;
-    quint16 m_proxyPort;
-    QProcess m_process;
-};
-
-} // namespace
-
 class TestClusterProxy final : public QObject
 {
     Q_OBJECT
 
 private:
-    // Starts HAProxy with the shipped configuration in front of the nodes, with `ratePer10s` requests per
-    // client and 10 s.
     bool startProxy(HaproxyProcess &proxy, quint16 port, int ratePer10s)
     {
-        QProcessEnvironment env;
-        env.insert(QStringLiteral("PATCHWORK_CLUSTER_DIR"), HaproxyProcess::clusterDir());
-        env.insert(QStringLiteral("PATCHWORK_PROXY_BIND"), QStringLiteral("127.0.0.1:%1").arg(port));
-        for (size_t i = 0; i < m_nodes.size(); ++i) {
-            env.insert(QStringLiteral("PATCHWORK_NODE%1").arg(i + 1),
-                       QStringLiteral("127.0.0.1:%1").arg(m_nodes.at(i)->port()));
-        }
-        env.insert(QStringLiteral("PATCHWORK_RATE_PER_10S"), QString::number(ratePer10s));
         QString error;
-        if (!proxy.start(HaproxyProcess::clusterDir() + QStringLiteral("/haproxy.cfg"), env, port, &error)) {
+        if (!proxy.startCluster(
+                port, {m_nodes[0]->port(), m_nodes[1]->port(), m_nodes[2]->port()}, ratePer10s, &error)) {
             qWarning("%s", qPrintable(error));
             return false;
         }
