@@ -80,4 +80,16 @@ quint16 NodeProcess::port() const
     return m_port;
 }
 
+int NodeProcess::waiting(QByteArrayView role) const
+{
+    const QByteArray prefix = "patchwork_waiting_requests{role=\"" + role.toByteArray() + "\"} ";
+    const TestResponse metrics = fetch(m_port, "GET", "/metrics");
+    for (const QByteArray &line : metrics.body.split('\n')) {
+        if (line.startsWith(prefix)) {
+            return line.mid(prefix.size()).toInt();
+        }
+    }
+    return 0;
+}
+
 } // namespace Patchwork::Test

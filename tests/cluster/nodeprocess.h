@@ -26,6 +26,8 @@ public:
     bool terminate();
     const QByteArray &id() const;
     quint16 port() const;
+    // Parties of `role` (consumer, producer, requester, responder) waiting on it, from its /metrics.
+    int waiting(QByteArrayView role) const;
 
 private:
     QByteArray m_id;

@@ -52,15 +52,17 @@ class TestClusterLoad final : public QObject
 private:
     using Done = std::function<void(const TestResponse &)>;
 
-    // One request on its own connection through the proxy; `done` gets the response, or status 0 when the
-    // connection ended without one.
+    // One request through the proxy, on an idle keep-alive connection or a new one; `done` gets the
+    // response, or status 0 when the connection ended without one.
     void request(QByteArrayView method,
                  const QByteArray &target,
                  const QByteArray &body,
                  const HeaderList &headers,
                  Done done)
     {
-        auto *client = new TestHttpClient(m_proxyPort, this);
+        TestHttpClient *client = m_idle.isEmpty() ? new TestHttpClient(m_proxyPort, this) : m_idle.takeLast();
+        QObject::disconnect(client, nullptr, this, nullptr);
+        QObject::disconnect(client->socket(), nullptr, this, nullptr);
         m_clients.insert(client);
         auto finished = std::make_shared<bool>(false);
         const auto finish = [this, client, finished, done](const TestResponse &r) {
@@ -69,7 +71,18 @@ private:
             }
             *finished = true;
             m_clients.remove(client);
-            client->deleteLater();
+            QObject::disconnect(client, nullptr, this, nullptr);
+            QObject::disconnect(client->socket(), nullptr, this, nullptr);
+            // After an error the proxy may close the connection at any time: only a success is reused.
+            if (r.status >= 200 && r.status < 300 && client->isConnected() && r.header("Connection") != "close") {
+                m_idle.append(client);
+                connect(client->socket(), &QTcpSocket::disconnected, this, [this, client]() {
+                    m_idle.removeOne(client);
+                    client->deleteLater();
+                });
+            } else {
+                client->deleteLater();
+            }
             done(r);
         };
         connect(
@@ -299,7 +312,8 @@ private:
     quint16 m_proxyPort = 0;
     QByteArray m_victim;
     QRandomGenerator m_random{15};
-    QSet<TestHttpClient *> m_clients;
+    QSet<TestHttpClient *> m_clients; // with a request under way
+    QList<TestHttpClient *> m_idle; // keep-alive connections without one
     bool m_stopping = false; // no new messages, requests or clutches
     bool m_finished = false; // no new polls either
     int m_active = 0; // producers, publishers, requesters and clutch workers still running
@@ -424,9 +438,17 @@ private Q_SLOTS:
         for (int i = 0; i < 2; ++i) {
             respond(m_api, "api");
         }
-        for (int i = 0; i < 5; ++i) {
+        for (int i = 0; i < 8; ++i) {
             respond(m_api + "/users", "users");
         }
+        // The requesters start once every responder waits.
+        QTRY_COMPARE_WITH_TIMEOUT(
+            std::accumulate(m_nodes.cbegin(),
+                            m_nodes.cend(),
+                            0,
+                            [](int n, const auto &node) { return n + node->waiting("responder"); }),
+            10,
+            timeoutMs(10000));
         for (int worker = 0; worker < 4; ++worker) {
             ++m_active;
             ask(worker, 0);

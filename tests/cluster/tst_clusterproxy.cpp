@@ -11,6 +11,7 @@
 
 #include <array>
 #include <memory>
+#include <numeric>
 
 #include "haproxyprocess.h"
 #include "nodeprocess.h"
@@ -69,21 +70,11 @@ private:
         return -1;
     }
 
-    // Parties of `role` (consumer, producer, requester, responder) waiting on all nodes, from their
-    // /metrics (free on loopback).
+    // Parties of `role` waiting on all nodes.
     int waiting(QByteArrayView role)
     {
-        const QByteArray prefix = "patchwork_waiting_requests{role=\"" + role.toByteArray() + "\"} ";
-        int total = 0;
-        for (const auto &node : m_nodes) {
-            const TestResponse metrics = fetch(node->port(), "GET", "/metrics");
-            for (const QByteArray &line : metrics.body.split('\n')) {
-                if (line.startsWith(prefix)) {
-                    total += line.mid(prefix.size()).toInt();
-                }
-            }
-        }
-        return total;
+        return std::accumulate(
+            m_nodes.cbegin(), m_nodes.cend(), 0, [role](int n, const auto &node) { return n + node->waiting(role); });
     }
 
     QTemporaryDir m_dir;
