@@ -168,6 +168,7 @@ RelayServer::~RelayServer()
 
 void RelayServer::setSettings(const Settings &settings)
 {
+    const bool newClusterUrl = settings.clusterUrl != m_settings.clusterUrl;
     m_settings = settings;
     m_http->setLimits(settings.limits);
     m_http->setResponseHeaders(settings.hub.nodeId.isEmpty()
@@ -177,7 +178,9 @@ void RelayServer::setSettings(const Settings &settings)
     hub.remoteSwitch = !settings.clusterUrl.isEmpty();
     m_hub->setSettings(hub);
     m_tunnels->setSettings(settings.tunnel);
-    updateRemoteSwitch();
+    if (newClusterUrl) {
+        updateRemoteSwitch(); // only then: a reload (SIGHUP) keeps the fetches under way
+    }
     m_events->setSettings(settings.events);
 }
 

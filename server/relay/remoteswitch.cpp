@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include "relay/remoteswitch.h"
 
+#include <QPointer>
+#include <QTcpSocket>
+#include <QTimer>
+
 #include "engine/channelhub.h"
 #include "engine/waiter.h"
 #include "http/serverlogging.h"

@@ -2,9 +2,6 @@
 #pragma once
 
 #include <QObject>
-#include <QPointer>
-#include <QTcpSocket>
-#include <QTimer>
 #include <QUrl>
 
 #include "access/hooksecret.h"
