@@ -64,21 +64,31 @@ public:
         // The requester was answered otherwise (timeout, shutdown) or left: stop.
         connect(requester, &Waiter::answered, this, &QObject::deleteLater);
         connect(requester, &QObject::destroyed, this, &QObject::deleteLater);
-        connect(&m_socket, &QTcpSocket::connected, this, [this]() { m_socket.write(m_request); });
+        connect(&m_socket, &QTcpSocket::connected, this, [this]() {
+            m_connected = true;
+            m_socket.write(m_request);
+        });
         connect(&m_socket, &QTcpSocket::readyRead, this, [this]() { m_answer += m_socket.readAll(); });
+        // A connection that came up ends in disconnected(); one that did not is retried from here.
         connect(&m_socket, &QTcpSocket::disconnected, this, &Fetch::finish);
-        connect(&m_socket, &QTcpSocket::errorOccurred, this, [this](QAbstractSocket::SocketError error) {
-            if (error != QAbstractSocket::RemoteHostClosedError) {
+        connect(&m_socket, &QTcpSocket::errorOccurred, this, [this]() {
+            if (!m_connected) {
                 retry();
             }
         });
         m_retry.setSingleShot(true);
         connect(&m_retry, &QTimer::timeout, this, &Fetch::start);
     }
+    ~Fetch() override
+    {
+        // The socket's destructor may still signal: not into a half-destroyed fetch.
+        QObject::disconnect(&m_socket, nullptr, this, nullptr);
+    }
 
     void start()
     {
         m_answer.clear();
+        m_connected = false;
         m_socket.abort();
         m_socket.connectToHost(m_owner->m_url.host(), quint16(m_owner->m_url.port(80)));
     }
@@ -86,7 +96,10 @@ public:
 private:
     void finish()
     {
-        m_answer += m_socket.readAll();
+        if (!m_connected) {
+            return;
+        }
+        m_connected = false;
         std::optional<Message> reply = parseAnswer(m_answer);
         if (!reply) {
             retry();
@@ -100,6 +113,7 @@ private:
     void retry()
     {
         qCDebug(lcServer) << "switch fetch failed, retrying";
+        m_connected = false;
         m_socket.abort();
         m_retry.start(m_owner->m_retryMs);
     }
@@ -108,6 +122,7 @@ private:
     QPointer<Waiter> m_requester;
     QByteArray m_request;
     QByteArray m_answer;
+    bool m_connected = false;
     QTcpSocket m_socket;
     QTimer m_retry;
 };

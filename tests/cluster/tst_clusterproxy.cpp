@@ -186,6 +186,52 @@ private Q_SLOTS:
         QCOMPARE(forged.body, QByteArray("Invalid switch signature\n"));
     }
 
+    // A requester that gives up while its node fetches the reply elsewhere: the fetch ends, its consumer on
+    // the other node withdraws, and the requester's node lives on (it once crashed here, after the fetch's
+    // retry interval, from a timer started while the fetch was being destroyed).
+    void remoteSwitchAbandoned()
+    {
+        const QByteArray requesterNode = ownerOf("/p/req/gone?timeout=0.01");
+        QByteArray channel;
+        for (int i = 0; i < 100 && channel.isEmpty(); ++i) {
+            const QByteArray candidate = "gone-switch" + QByteArray::number(i);
+            const QByteArray owner = ownerOf(QByteArray("/p/" + candidate + "?timeout=0.01"));
+            if (!owner.isEmpty() && owner != requesterNode) {
+                channel = candidate;
+            }
+        }
+        QVERIFY(!requesterNode.isEmpty() && !channel.isEmpty());
+        TestHttpClient requester(m_proxyPort);
+        requester.get("/p/req/gone?timeout=0.5");
+        const TestResponse taken = fetch(m_proxyPort, "POST", "/p/res/gone?switch=true", channel);
+        QCOMPARE(taken.status, 200);
+        QTRY_COMPARE_WITH_TIMEOUT(waiting("consumer"), 1, timeoutMs(5000));
+        QVERIFY(requester.waitForResponse(timeoutMs(5000)));
+        QCOMPARE(requester.takeResponse().status, 504);
+        QTRY_COMPARE_WITH_TIMEOUT(waiting("consumer"), 0, timeoutMs(5000));
+        QTest::qWait(timeoutMs(1000)); // past the fetch's retry interval (500 ms)
+        for (const auto &node : m_nodes) {
+            QCOMPARE(fetch(node->port(), "GET", "/healthz").status, 200);
+        }
+    }
+
+    // A consumer that closes its connection while it waits leaves the node's queue at once (the proxy
+    // aborts the request, option abortonclose): the next message goes to the next consumer, not to it.
+    void consumerLeavesThroughProxy()
+    {
+        TestHttpClient leaving(m_proxyPort);
+        leaving.get("/p/queue/leave");
+        QTRY_COMPARE_WITH_TIMEOUT(waiting("consumer"), 1, timeoutMs(5000));
+        leaving.close();
+        QTRY_COMPARE_WITH_TIMEOUT(waiting("consumer"), 0, timeoutMs(5000));
+        TestHttpClient staying(m_proxyPort);
+        staying.get("/p/queue/leave");
+        QTRY_COMPARE_WITH_TIMEOUT(waiting("consumer"), 1, timeoutMs(5000));
+        QCOMPARE(fetch(m_proxyPort, "POST", "/p/queue/leave", "kept").status, 200);
+        QVERIFY(staying.waitForResponse(timeoutMs(5000)));
+        QCOMPARE(staying.takeResponse().body, QByteArray("kept"));
+    }
+
     // A client's own Patch-Shard is replaced by the proxy's: the node never answers 421.
     void clientShardIgnored()
     {
