@@ -45,16 +45,22 @@ private:
     {
         return viaProxy("GET", target).header("Patch-Node");
     }
-    // A channel of the public namespace whose owner is `node`.
-    QByteArray channelOwnedBy(const QByteArray &node, const QByteArray &prefix)
+    // A channel of the public namespace whose owner is `node` (or, with `owned` false, is not).
+    QByteArray channelOwnedBy(const QByteArray &node, const QByteArray &prefix, bool owned = true)
     {
         for (int i = 0; i < 200; ++i) {
             const QByteArray channel = prefix + QByteArray::number(i);
-            if (ownerOf(QByteArray("/p/" + channel + "?timeout=0.01")) == node) {
+            const QByteArray owner = ownerOf(QByteArray("/p/" + channel + "?timeout=0.01"));
+            if (!owner.isEmpty() && (owner == node) == owned) {
                 return channel;
             }
         }
         return {};
+    }
+    // A channel of the public namespace whose owner is not `node`.
+    QByteArray channelNotOwnedBy(const QByteArray &node, const QByteArray &prefix)
+    {
+        return channelOwnedBy(node, prefix, false);
     }
     // Waits until `target` is answered by `node`; the time it took, or -1.
     qint64 waitForOwner(QByteArrayView target, const QByteArray &node)
@@ -145,14 +151,7 @@ private Q_SLOTS:
     void remoteSwitch()
     {
         const QByteArray requesterNode = ownerOf("/p/req/clutch?timeout=0.01");
-        QByteArray channel;
-        for (int i = 0; i < 100 && channel.isEmpty(); ++i) {
-            const QByteArray candidate = "switch" + QByteArray::number(i);
-            const QByteArray owner = ownerOf(QByteArray("/p/" + candidate + "?timeout=0.01"));
-            if (!owner.isEmpty() && owner != requesterNode) {
-                channel = candidate;
-            }
-        }
+        const QByteArray channel = channelNotOwnedBy(requesterNode, "switch");
         QVERIFY(!requesterNode.isEmpty() && !channel.isEmpty());
 
         TestHttpClient requester(m_proxyPort);
@@ -192,14 +191,7 @@ private Q_SLOTS:
     void remoteSwitchAbandoned()
     {
         const QByteArray requesterNode = ownerOf("/p/req/gone?timeout=0.01");
-        QByteArray channel;
-        for (int i = 0; i < 100 && channel.isEmpty(); ++i) {
-            const QByteArray candidate = "gone-switch" + QByteArray::number(i);
-            const QByteArray owner = ownerOf(QByteArray("/p/" + candidate + "?timeout=0.01"));
-            if (!owner.isEmpty() && owner != requesterNode) {
-                channel = candidate;
-            }
-        }
+        const QByteArray channel = channelNotOwnedBy(requesterNode, "gone-switch");
         QVERIFY(!requesterNode.isEmpty() && !channel.isEmpty());
         TestHttpClient requester(m_proxyPort);
         requester.get("/p/req/gone?timeout=0.5");
