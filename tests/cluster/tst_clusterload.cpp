@@ -53,8 +53,7 @@ private:
     using Done = std::function<void(const TestResponse &)>;
 
     // One request on its own connection through the proxy; `done` gets the response, or status 0 when the
-    // connection ended without one. (Keep-alive connections would be closed by the proxy when the node
-    // that served their last request fails, whatever channel they are used for next.)
+    // connection ended without one.
     void request(QByteArrayView method,
                  const QByteArray &target,
                  const QByteArray &body,
