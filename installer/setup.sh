@@ -22,7 +22,9 @@ packages=(cmake ninja-build g++ pkg-config qt6-base-dev qt6-httpserver-dev qt6-w
     clang libclang-rt-14-dev # the fuzzers (clang + libFuzzer)
     dpkg-dev librsvg2-bin gzip # the Debian packages (dpkg-shlibdeps) and their icons and man pages
     # the packaging tests (tests/packaging); desktop-file-validate also checks the tray's autostart entry
-    lintian systemd desktop-file-utils appstream nginx openssl)
+    lintian systemd desktop-file-utils appstream nginx openssl
+    haproxy # several daemons behind HAProxy (installer/cluster/, tests/cluster)
+)
 
 install_missing() {
     local missing=()

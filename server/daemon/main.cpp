@@ -40,6 +40,8 @@ RelayServer::Settings relaySettings(const ServerOptions &o, qint64 fileLimit)
     s.tunnel.idleTimeoutMs = o.tunnelIdleTimeoutMs;
     s.tunnel.localTargets = o.tunnelLocalTargets;
     s.hub.replay = {o.replayCount, o.replayAgeMs, o.replayChannelBytes, o.replayTotalBytes};
+    s.hub.nodeId = o.nodeId.toLatin1();
+    s.clusterUrl = o.clusterUrl;
     return s;
 }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "daemon/serveroptions.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -8,6 +9,7 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QStandardPaths>
+#include <QSysInfo>
 
 #include <yaml-cpp/yaml.h>
 
@@ -57,7 +59,9 @@ enum class Id
     MaxBufferedBytes,
     MaxWaitingPerUser,
     LogLevel,
-    LogFormat
+    LogFormat,
+    NodeId,
+    ClusterUrl
 };
 
 enum class Kind
@@ -76,7 +80,9 @@ enum class Kind
     Format,
     LocalTargets,
     Store, // a path, or `none`
-    Sync
+    Sync,
+    Name, // [A-Za-z0-9_-]{1,64}
+    Url // http://host[:port][/path]
 };
 
 struct Option
@@ -125,6 +131,8 @@ constexpr Option OPTIONS[] = {
     {Id::MaxWaitingPerUser, u"max-waiting-per-user", Kind::Int},
     {Id::LogLevel, u"log-level", Kind::Level, 0, u"LOG_LEVEL"},
     {Id::LogFormat, u"log-format", Kind::Format},
+    {Id::NodeId, u"node-id", Kind::Name},
+    {Id::ClusterUrl, u"cluster-url", Kind::Url},
 };
 
 const Option *findOption(QStringView name)
@@ -203,6 +211,13 @@ QString absolutePath(const QString &path, const QString &baseDir)
         return QDir::cleanPath(QFileInfo(path).absoluteFilePath());
     }
     return QDir::cleanPath(QDir(baseDir).absoluteFilePath(path));
+}
+
+// A node id becomes part of message ids (PROTOCOL §4.1: letters, digits, '-' and '_').
+bool isNodeIdChar(QChar ch)
+{
+    return (ch >= u'a' && ch <= u'z') || (ch >= u'A' && ch <= u'Z') || (ch >= u'0' && ch <= u'9') || ch == u'-'
+           || ch == u'_';
 }
 
 QString describeMin(Kind kind, qint64 min)
@@ -429,6 +444,22 @@ bool apply(ServerOptions &options, const Option &option, const Value &value, QSt
             return fail(ServerOptions::tr("expected normal or full"));
         }
         return true;
+    case Kind::Name: {
+        if (text.size() > 64 || !std::all_of(text.begin(), text.end(), isNodeIdChar)) {
+            return fail(ServerOptions::tr("expected up to 64 letters, digits, '-' and '_'"));
+        }
+        options.nodeId = text;
+        return true;
+    }
+    case Kind::Url: {
+        const QUrl url(text, QUrl::StrictMode);
+        if (!url.isValid() || url.scheme() != u"http" || url.host().isEmpty() || url.hasQuery() || url.hasFragment()
+            || !url.userInfo().isEmpty()) {
+            return fail(ServerOptions::tr("expected an http URL such as http://127.0.0.1:8000"));
+        }
+        options.clusterUrl = url;
+        return true;
+    }
     }
     return true;
 }
@@ -699,6 +730,9 @@ ServerOptions::parse(const QStringList &arguments, const QProcessEnvironment &en
     if (!options.replayStore) {
         options.replayStore = options.dataDir + u"/replay.sqlite"_s;
     }
+    if (options.nodeId.isEmpty()) {
+        options.nodeId = defaultNodeId(QSysInfo::machineHostName(), options.port);
+    }
     return options;
 }
 
@@ -770,6 +804,12 @@ QString ServerOptions::usage()
               "                                0 = no limit; this machine is exempt as for rate limits)\n"
               "  --log-level L                 DEBUG, INFO, WARN or ERROR (env LOG_LEVEL; default INFO)\n"
               "  --log-format F                text or json (default text)\n"
+              "  --node-id ID                  this daemon's name among several behind a proxy, in every\n"
+              "                                Patch-Id and in Patch-Node: letters, digits, '-', '_'\n"
+              "                                (default: the short host name, '-', the port)\n"
+              "  --cluster-url URL             the front proxy (http://host:port) through which a double\n"
+              "                                clutch fetches its reply from the node that owns the switch\n"
+              "                                channel; all nodes need the same SECRET_KEY (default: none)\n"
               "  -h, --help                    show this help\n"
               "\n"
               "BYTES: a number with an optional KiB, MiB or GiB suffix. S and DURATION: seconds (2, 0.5)\n"
@@ -780,6 +820,17 @@ QString ServerOptions::usage()
               "default 5m), LOG_SOURCE (true: add source locations to log lines).\n"
               "\n"
               "Signals: SIGHUP reloads the configuration; SIGTERM and SIGINT shut down gracefully.\n");
+}
+
+QString ServerOptions::defaultNodeId(const QString &hostName, quint16 port)
+{
+    QString name = hostName.section(u'.', 0, 0).left(48);
+    for (QChar &ch : name) {
+        if (!isNodeIdChar(ch)) {
+            ch = u'_';
+        }
+    }
+    return (name.isEmpty() ? u"node"_s : name) + u'-' + QString::number(port);
 }
 
 } // namespace Patchwork::Server

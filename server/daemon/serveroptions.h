@@ -80,6 +80,12 @@ public:
     int maxWaitingPerUser = 1024; // 0 disables
     LogLevel logLevel = LogLevel::Info;
     LogFormat logFormat = LogFormat::Text;
+    // This daemon's name among several behind a proxy (installer/cluster/): in every Patch-Id and in
+    // Patch-Node. [A-Za-z0-9_-]{1,64}; default defaultNodeId(host name, port).
+    QString nodeId;
+    // The front proxy (http://host:port), for double clutches whose switch channel another node owns;
+    // empty = none (one node, or switch channels always on the requester's node).
+    QUrl clusterUrl;
 
     // Environment only.
     QByteArray secretKey; // SECRET_KEY, raw bytes; empty = use/create <dataDir>/secret_key
@@ -98,6 +104,9 @@ public:
 
     // The text of `patchworkd --help`, ending in a newline.
     static QString usage();
+    // The default node id: the host name's first label (other characters than [A-Za-z0-9_-] as '_', at
+    // most 48 of them, "node" if none), '-', the port.
+    static QString defaultNodeId(const QString &hostName, quint16 port);
 };
 
 } // namespace Patchwork::Server

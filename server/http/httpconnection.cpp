@@ -70,6 +70,8 @@ QByteArrayView reasonPhrase(int status)
         return "URI Too Long";
     case 415:
         return "Unsupported Media Type";
+    case 421:
+        return "Misdirected Request";
     case 429:
         return "Too Many Requests";
     case 431:
@@ -378,13 +380,16 @@ void HttpConnection::handOver()
 
 // --- writing ---------------------------------------------------------------------------------------
 
-PreparedResponse HttpConnection::prepare(int status, const HeaderList &headers, const QByteArray &body)
+PreparedResponse
+HttpConnection::prepare(const HttpServer *server, int status, const HeaderList &headers, const QByteArray &body)
 {
     PreparedResponse p;
-    p.head = buildHead(status, headers, body.size(), false);
+    p.head = buildHead(server, status, headers, body.size(), false);
     if (p.head.isEmpty()) {
-        return prepare(
-            500, {{QByteArrayLiteral("Content-Type"), QByteArrayLiteral("text/plain; charset=utf-8")}}, INTERNAL_ERROR);
+        return prepare(server,
+                       500,
+                       {{QByteArrayLiteral("Content-Type"), QByteArrayLiteral("text/plain; charset=utf-8")}},
+                       INTERNAL_ERROR);
     }
     p.body = body;
     if (body.size() <= SMALL_BODY) {
@@ -396,14 +401,20 @@ PreparedResponse HttpConnection::prepare(int status, const HeaderList &headers, 
     return p;
 }
 
-QByteArray HttpConnection::buildHead(int status, const HeaderList &headers, qint64 contentLength, bool chunked)
+QByteArray HttpConnection::buildHead(const HttpServer *server,
+                                     int status,
+                                     const HeaderList &headers,
+                                     qint64 contentLength,
+                                     bool chunked)
 {
     // The one place every response head passes: nothing that could end a line or the head gets out.
-    for (const auto &h : headers) {
-        if (!isHttpToken(h.first) || !isHttpFieldValue(h.second)) {
-            qCWarning(lcServer).noquote() << "internal error: refusing to write an invalid response header"
-                                          << QString::fromLatin1(h.first.toPercentEncoding());
-            return {};
+    for (const HeaderList *list : {&server->responseHeaders(), &headers}) {
+        for (const auto &h : *list) {
+            if (!isHttpToken(h.first) || !isHttpFieldValue(h.second)) {
+                qCWarning(lcServer).noquote() << "internal error: refusing to write an invalid response header"
+                                              << QString::fromLatin1(h.first.toPercentEncoding());
+                return {};
+            }
         }
     }
     QByteArray head;
@@ -413,11 +424,13 @@ QByteArray HttpConnection::buildHead(int status, const HeaderList &headers, qint
     head += ' ';
     head += reasonPhrase(status);
     head += "\r\nAccess-Control-Allow-Origin: *\r\n";
-    for (const auto &h : headers) {
-        head += h.first;
-        head += ": ";
-        head += h.second;
-        head += "\r\n";
+    for (const HeaderList *list : {&server->responseHeaders(), &headers}) {
+        for (const auto &h : *list) {
+            head += h.first;
+            head += ": ";
+            head += h.second;
+            head += "\r\n";
+        }
     }
     if (chunked) {
         head += "Transfer-Encoding: chunked\r\n";
@@ -488,7 +501,7 @@ void HttpConnection::respond(int status, const HeaderList &headers, const QByteA
     if (m_gone || m_responding) {
         return;
     }
-    QByteArray head = buildHead(status, headers, body.size(), false);
+    QByteArray head = buildHead(m_server, status, headers, body.size(), false);
     if (head.isEmpty()) {
         respondInternalError();
         return;
@@ -523,7 +536,7 @@ void HttpConnection::startStream(int status, const HeaderList &headers, qint64 c
     if (m_gone || m_responding) {
         return;
     }
-    QByteArray head = buildHead(status, headers, contentLength, contentLength < 0);
+    QByteArray head = buildHead(m_server, status, headers, contentLength, contentLength < 0);
     if (head.isEmpty()) {
         respondInternalError();
         return;

@@ -50,8 +50,9 @@ public:
     void respond(int status, const HeaderList &headers, const QByteArray &body);
     // A one-line text/plain error or status message; a '\n' is appended.
     void respondText(int status, QByteArrayView line, const HeaderList &extraHeaders = {});
-    // A response built once and sent to many connections (a pubsub fan-out).
-    static PreparedResponse prepare(int status, const HeaderList &headers, const QByteArray &body);
+    // A response built once and sent to many connections (a pubsub fan-out) of `server`.
+    static PreparedResponse
+    prepare(const HttpServer *server, int status, const HeaderList &headers, const QByteArray &body);
     void respondPrepared(const PreparedResponse &response);
     // A streamed response: chunked transfer encoding (e.g. Server-Sent Events), or with a known
     // `contentLength` the body as is. drained() comes once, after endStream() when all is written.
@@ -115,7 +116,8 @@ private:
     // Tells the handler that a response starts (metrics).
     void reportResponse(int status);
     void respondInternalError();
-    static QByteArray buildHead(int status, const HeaderList &headers, qint64 contentLength, bool chunked);
+    static QByteArray
+    buildHead(const HttpServer *server, int status, const HeaderList &headers, qint64 contentLength, bool chunked);
     void finishHead(QByteArray &head) const;
     void writeResponse(QByteArray &head, const QByteArray &body);
     void sendSmall(const QByteArray &data);

@@ -67,6 +67,16 @@ const HttpServer::Limits &HttpServer::limits() const
     return m_limits;
 }
 
+void HttpServer::setResponseHeaders(const HeaderList &headers)
+{
+    m_responseHeaders = headers;
+}
+
+const HeaderList &HttpServer::responseHeaders() const
+{
+    return m_responseHeaders;
+}
+
 HttpHandler *HttpServer::handler() const
 {
     return m_handler;

@@ -6,6 +6,7 @@
 #include <QTcpServer>
 #include <QTimer>
 
+#include "engine/message.h"
 #include "http/bodybudget.h"
 #include "http/connectionlimits.h"
 
@@ -85,6 +86,9 @@ public:
 
     void setLimits(const Limits &limits);
     const Limits &limits() const;
+    // Headers every response carries, e.g. Patch-Node (none by default).
+    void setResponseHeaders(const HeaderList &headers);
+    const HeaderList &responseHeaders() const;
     HttpHandler *handler() const;
     qint64 nowMs() const;
     qsizetype connectionCount() const;
@@ -110,6 +114,7 @@ private:
 
     HttpHandler *m_handler;
     Limits m_limits;
+    HeaderList m_responseHeaders;
     QElapsedTimer m_elapsed;
     QTimer m_housekeeping;
     Acceptor *m_acceptor = nullptr;

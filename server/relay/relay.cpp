@@ -43,7 +43,14 @@ void Relay::setSettings(const RelaySettings &settings)
     if (!m_server) {
         return;
     }
-    m_server->setSettings(settings.server);
+    RelayServer::Settings server = settings.server;
+    const QByteArray runningNodeId = m_server->hub()->settings().nodeId;
+    if (server.hub.nodeId != runningNodeId) {
+        // The node id is part of the message ids this run has issued.
+        qCWarning(lcServer) << "a new node id takes effect only after a restart";
+        server.hub.nodeId = runningNodeId;
+    }
+    m_server->setSettings(server);
     m_gate->setSettings(settings.access);
     if (!m_journal) {
         openJournal(); // replay was just enabled

@@ -86,7 +86,7 @@ public:
 
     const RelaySettings &settings() const;
     // Keeps `settings` for the next start(); while running, applies what may change at once (limits,
-    // timeouts, replay, proxies, rate limits, metrics token) and logs that the rest (host, port, data
+    // timeouts, replay, proxies, rate limits, metrics token) and logs that the rest (host, port, node id, data
     // and users directory, Forgejo, secret key) waits for a restart.
     void setSettings(const RelaySettings &settings);
     // Re-reads the user configurations (SIGHUP).

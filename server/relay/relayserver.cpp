@@ -4,12 +4,14 @@
 #include <QFile>
 #include <QTimer>
 
+#include "access/shardkey.h"
 #include "http/bodytransfer.h"
 #include "http/httpconnection.h"
 #include "http/httputil.h"
 #include "http/serverlogging.h"
 #include "relay/notifyendpoint.h"
 #include "relay/relaymetrics.h"
+#include "relay/remoteswitch.h"
 #include "tunnel/tunnelserver.h"
 #include "util/clock.h"
 
@@ -175,6 +177,14 @@ RelayServer::RelayServer(Clock *clock, QObject *parent)
 {
     m_tunnels = new TunnelServer(clock, this);
     m_events = new EventStreams(m_hub, this);
+    connect(m_hub,
+            &ChannelHub::switchRequested,
+            this,
+            [this](Waiter *requester, const QByteArray &ns, const QByteArray &channel) {
+                if (m_remoteSwitch) {
+                    m_remoteSwitch->fetch(requester, ns, channel);
+                }
+            });
 }
 
 RelayServer::~RelayServer()
@@ -186,10 +196,19 @@ RelayServer::~RelayServer()
 
 void RelayServer::setSettings(const Settings &settings)
 {
+    const bool newClusterUrl = settings.clusterUrl != m_settings.clusterUrl;
     m_settings = settings;
     m_http->setLimits(settings.limits);
-    m_hub->setSettings(settings.hub);
+    m_http->setResponseHeaders(settings.hub.nodeId.isEmpty()
+                                   ? HeaderList()
+                                   : HeaderList{{QByteArrayLiteral("Patch-Node"), settings.hub.nodeId}});
+    ChannelHub::Settings hub = settings.hub;
+    hub.remoteSwitch = !settings.clusterUrl.isEmpty();
+    m_hub->setSettings(hub);
     m_tunnels->setSettings(settings.tunnel);
+    if (newClusterUrl) {
+        updateRemoteSwitch(); // only then: a reload (SIGHUP) keeps the fetches under way
+    }
     m_events->setSettings(settings.events);
 }
 
@@ -230,6 +249,16 @@ void RelayServer::setAccessGate(AccessGate *gate)
                                  : TunnelServer::Authorizer());
     delete m_notify;
     m_notify = gate && gate->configSource() ? new NotifyEndpoint(m_clock, m_hub, gate, this) : nullptr;
+    updateRemoteSwitch();
+}
+
+// A remote switch needs the cluster URL and the gate's secret (the nodes share SECRET_KEY).
+void RelayServer::updateRemoteSwitch()
+{
+    delete m_remoteSwitch;
+    m_remoteSwitch = m_gate && !m_settings.clusterUrl.isEmpty()
+                         ? new RemoteSwitch(m_hub, m_settings.clusterUrl, m_gate->hookSecret(), this)
+                         : nullptr;
 }
 
 NotifyEndpoint *RelayServer::notifyEndpoint() const
@@ -267,6 +296,17 @@ void RelayServer::handleRequest(HttpConnection *c)
     }
     const QueryParams query(r.query);
     const RequestClass request = classifyRequest(r.method, *path, query);
+    if (r.hasHeader("Patch-Shard")) {
+        // Behind a front proxy (installer/cluster/): the proxy's key must be this daemon's key, or the
+        // channel's parties would wait on different nodes.
+        const QByteArray expected = shardHeaderValue(shardKey(request));
+        if (r.header("Patch-Shard").trimmed() != expected) {
+            c->respondText(
+                421,
+                QByteArray("Misdirected request: Patch-Shard does not match this request's shard key " + expected));
+            return;
+        }
+    }
     using Route = RequestClass::Route;
     // Without an access gate only the public namespace is served.
     const bool needsGate = request.route == Route::CreateHook || request.route == Route::Notify
@@ -292,7 +332,12 @@ void RelayServer::handleRequest(HttpConnection *c)
         serveIndex(c);
         return;
     case Route::Health:
-        c->respondText(200, "OK!");
+        // A stopping node tells the proxy at once, so that it drains it (installer/cluster/).
+        if (m_stopping) {
+            c->respondText(503, "Server shutting down");
+        } else {
+            c->respondText(200, "OK!");
+        }
         return;
     case Route::ClientScript:
         serveAsset(c, u":/assets/patchwork.sh"_qs, QByteArrayLiteral("text/x-shellscript; charset=utf-8"));
@@ -402,6 +447,10 @@ void RelayServer::handleChannel(HttpConnection *c,
 {
     const QByteArray &ns = request.ns;
     const QByteArray &path = request.path;
+    if (r.hasHeader(RemoteSwitch::SIGNATURE_HEADER)) {
+        serveSwitchFetch(c, request);
+        return;
+    }
     // Rate limit, then the hook secret or the token (PROTOCOL §2 "Order of checks").
     AccessGate::Ticket ticket;
     if (m_gate) {
@@ -542,6 +591,34 @@ void RelayServer::handleChannel(HttpConnection *c,
     }
 }
 
+// Another node's double clutch fetches its reply here (RemoteSwitch): a consumer that the signature admits
+// (no rate limit, secret or token: the producers were checked), answered with the message's status and
+// carried headers as they are.
+void RelayServer::serveSwitchFetch(HttpConnection *c, const RequestClass &request)
+{
+    const QByteArray presented = c->request().header(RemoteSwitch::SIGNATURE_HEADER);
+    if (!m_gate || request.role != Waiter::Role::Consumer || request.error.isError()
+        || !HookSecret::constantTimeEquals(RemoteSwitch::signature(m_gate->hookSecret(), request.ns, request.path),
+                                           presented)) {
+        c->respondText(403, "Invalid switch signature");
+        return;
+    }
+    auto *w = new Waiter(Waiter::Role::Consumer, request.ns + '/' + request.path, c);
+    connect(w, &Waiter::answered, c, [c](const Answer &a) {
+        if (a.kind == Answer::Kind::Message) {
+            c->respond(200, RemoteSwitch::responseHeaders(a.message), a.message.body);
+        } else {
+            c->setCloseAfterResponse();
+            c->respondText(503, "Server shutting down");
+        }
+    });
+    connect(c, &HttpConnection::drained, w, [w]() {
+        w->delivered();
+        w->deleteLater();
+    });
+    m_hub->submit(w);
+}
+
 bool RelayServer::isConnectionLimitExempt(const QHostAddress &peer) const
 {
     return m_gate ? m_gate->isConnectionLimitExempt(peer) : HttpHandler::isConnectionLimitExempt(peer);
@@ -601,7 +678,7 @@ void RelayServer::onAnswered(HttpConnection *c, Waiter *w, const Answer &a)
                 HeaderList headers = a.message.headers;
                 headers.append({QByteArrayLiteral("Patch-Id"), a.message.id});
                 headers.append({QByteArrayLiteral("Patch-Time"), QByteArray::number(a.message.time)});
-                m_fanoutResponse = HttpConnection::prepare(200, headers, a.message.body);
+                m_fanoutResponse = HttpConnection::prepare(m_http, 200, headers, a.message.body);
                 m_fanoutId = a.message.id;
                 // The engine hands a message to all its receivers within one call: once control is back
                 // in the event loop the fan-out is over, and the body (up to the body limit) is let go.

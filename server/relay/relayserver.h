@@ -6,6 +6,7 @@
 #include <QObject>
 #include <QPointer>
 #include <QTimer>
+#include <QUrl>
 
 #include "access/requestclass.h"
 #include "engine/channelhub.h"
@@ -27,6 +28,7 @@ class HttpConnection;
 class RelayMetrics;
 class TunnelServer;
 class NotifyEndpoint;
+class RemoteSwitch;
 struct HttpRequest;
 
 // The relay: turns HTTP requests into engine calls (PROTOCOL §1–§6) and engine answers into
@@ -43,6 +45,9 @@ public:
         ChannelHub::Settings hub;
         EventStreams::Settings events; // Server-Sent Events (PROTOCOL §4.1)
         TunnelBridge::Settings tunnel;
+        // The front proxy, for double clutches whose switch channel another node owns (RemoteSwitch);
+        // empty = one node.
+        QUrl clusterUrl;
     };
 
     explicit RelayServer(Clock *clock, QObject *parent = nullptr);
@@ -79,6 +84,8 @@ Q_SIGNALS:
 
 private:
     void handleChannel(HttpConnection *c, const HttpRequest &r, const RequestClass &request, const QueryParams &query);
+    void serveSwitchFetch(HttpConnection *c, const RequestClass &request);
+    void updateRemoteSwitch();
     static void respondError(HttpConnection *c, const RequestError &error);
     void serveMetrics(HttpConnection *c);
     void serveIndex(HttpConnection *c);
@@ -103,6 +110,7 @@ private:
     TunnelServer *m_tunnels = nullptr;
     NotifyEndpoint *m_notify = nullptr;
     EventStreams *m_events = nullptr;
+    RemoteSwitch *m_remoteSwitch = nullptr;
 };
 
 } // namespace Patchwork::Server

@@ -34,8 +34,10 @@ ChannelHub::ChannelHub(Clock *clock, QObject *parent)
     connect(&m_replay, &ReplayBuffer::channelRestored, this, [this](const QByteArray &key) {
         channel(key)->replay = true;
     });
-    // Ids are unique on this server across restarts: a start-time prefix, then a counter.
-    m_idPrefix = QByteArray::number(m_clock->unixMs(), 36) + '-';
+    // Ids are unique on this server across restarts: a start-time prefix (after the node id, see
+    // setSettings()), then a counter. The run prefix is everything up to and including the last '-'.
+    m_startStamp = QByteArray::number(m_clock->unixMs(), 36);
+    m_idPrefix = m_startStamp + '-';
     m_replay.setCurrentRun(m_idPrefix);
 }
 
@@ -48,6 +50,12 @@ void ChannelHub::setSettings(const Settings &settings)
 {
     m_settings = settings;
     m_replay.setLimits(settings.replay);
+    // The prefix is fixed once an id was issued or a replay journal recorded the run under it.
+    if (m_messageCounter == 0 && !m_replay.store()) {
+        m_idPrefix = settings.nodeId.isEmpty() ? QByteArray() : settings.nodeId + '-';
+        m_idPrefix += m_startStamp + '-';
+        m_replay.setCurrentRun(m_idPrefix);
+    }
 }
 
 const ChannelHub::Settings &ChannelHub::settings() const
@@ -664,6 +672,11 @@ void ChannelHub::requestDrained(Waiter *responder, Waiter *requester)
             setDeadline(requester, switchDeadline, Waiter::DeadlineKind::Switch);
         }
         requester->m_switchChannel = responder->m_switchChannel;
+        if (m_settings.remoteSwitch) {
+            m_remoteSwitches.insert(requester);
+            Q_EMIT switchRequested(requester, requester->m_ns, responder->m_switchChannel);
+            return;
+        }
         auto *clutch = new Waiter(Waiter::Role::Consumer, requester->m_ns + '/' + responder->m_switchChannel, this);
         clutch->m_hub = this;
         clutch->m_partner = requester;
@@ -672,6 +685,13 @@ void ChannelHub::requestDrained(Waiter *responder, Waiter *requester)
         submitConsumer(clutch);
         return;
     }
+    }
+}
+
+void ChannelHub::answerSwitch(Waiter *requester, const Message &reply)
+{
+    if (m_remoteSwitches.remove(requester)) {
+        deliverReply(requester, nullptr, reply);
     }
 }
 
@@ -777,6 +797,7 @@ void ChannelHub::onAbandoned(Waiter *w)
     case Waiter::State::AwaitingReply:
         countWaiting(w, -1);
         m_pending.remove(w->m_requestId);
+        m_remoteSwitches.remove(w);
         if (Waiter *clutch = w->m_partner) {
             w->m_partner = nullptr;
             Channel *ch = clutch->m_channel;
@@ -886,6 +907,9 @@ void ChannelHub::shutdown()
         for (Waiter *w = ch->streamsHead; w; w = w->m_next) {
             waiting.append(w);
         }
+    }
+    for (Waiter *w : std::as_const(m_remoteSwitches)) {
+        waiting.append(w);
     }
     for (Waiter *w : std::as_const(m_pending)) {
         waiting.append(w);

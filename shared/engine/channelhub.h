@@ -3,6 +3,7 @@
 
 #include <QHash>
 #include <QObject>
+#include <QSet>
 
 #include <array>
 #include <map>
@@ -62,6 +63,12 @@ public:
         qint64 switchTimeoutMs = 30'000;
         qint64 maxWaitMs = 0; // server-wide bound on one wait, 0 = none
         ReplayBuffer::Limits replay; // PROTOCOL §4.1
+        // This daemon's name among several ([A-Za-z0-9_-], validated by the front end); empty = alone.
+        // Part of every message id, so two nodes never issue the same one. Fixed once an id was issued.
+        QByteArray nodeId;
+        // A double clutch's switch channel may be owned by another node: switchRequested() asks the front
+        // end to fetch the reply there, instead of waiting on this node's channel.
+        bool remoteSwitch = false;
     };
 
     explicit ChannelHub(Clock *clock, QObject *parent = nullptr);
@@ -93,10 +100,18 @@ public:
     // The prefix of every message id of this hub's run (`<start time>-`); unique across restarts.
     QByteArray idPrefix() const;
 
+    // The reply to a requester of switchRequested(), fetched from the node that owns the switch channel.
+    // Nothing when the requester is no longer waiting for it (timed out, left, shutting down).
+    void answerSwitch(Waiter *requester, const Message &reply);
+
 Q_SIGNALS:
     void channelCountChanged(qsizetype count);
     // A producer's or replier's message reached `receivers` parties completely.
     void messageDelivered(const QByteArray &key, bool pubsub, qint64 bytes, int receivers);
+    // With Settings::remoteSwitch: `requester`'s reply is the next message on `<ns>/<channel>`, to be
+    // fetched and given to answerSwitch(). The requester's switch timeout runs in the engine; stop fetching
+    // once it is answered otherwise (Waiter::answered) or destroyed.
+    void switchRequested(Patchwork::Waiter *requester, const QByteArray &ns, const QByteArray &channel);
 
 private:
     friend class Waiter;
@@ -148,13 +163,16 @@ private:
     Settings m_settings;
     bool m_shuttingDown = false;
     quint64 m_seq = 0;
-    QByteArray m_idPrefix;
+    QByteArray m_startStamp; // base36 start time
+    QByteArray m_idPrefix; // the run prefix: [<node id>-]<start stamp>-
     quint64 m_messageCounter = 0;
     QHash<QByteArray, Channel *> m_channels;
     // Request channels in key order, for matching a responder's id as a prefix.
     std::map<QByteArray, Channel *> m_requestChannels;
     // Requesters whose request a GET or switch responder took, by Patch-Request-Id.
     QHash<QByteArray, Waiter *> m_pending;
+    // Requesters whose reply switchRequested() asked for.
+    QSet<Waiter *> m_remoteSwitches;
     std::multimap<qint64, Waiter *> m_deadlines;
     std::array<qsizetype, 5> m_waiting{};
     qsizetype m_inFlight = 0;

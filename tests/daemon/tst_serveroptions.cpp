@@ -4,6 +4,7 @@
 #include <QProcessEnvironment>
 #include <QRegularExpression>
 #include <QStandardPaths>
+#include <QSysInfo>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -165,6 +166,12 @@ QVariant field(const ServerOptions &o, const QString &name)
     if (name == u"logSource") {
         return o.logSource;
     }
+    if (name == u"nodeId") {
+        return o.nodeId;
+    }
+    if (name == u"clusterUrl") {
+        return o.clusterUrl.toString();
+    }
     qFatal("unknown field %s", qPrintable(name));
 }
 
@@ -179,6 +186,7 @@ private Q_SLOTS:
     void init();
 
     void defaults();
+    void defaultNodeId();
     void stateDirectory();
     void values_data();
     void values();
@@ -268,6 +276,21 @@ void TestServerOptions::defaults()
     QCOMPARE(o->aclTtlMs, 5 * 60 * 1000);
     QCOMPARE(o->logSource, false);
     QCOMPARE(o->showHelp, false);
+    QCOMPARE(o->nodeId, ServerOptions::defaultNodeId(QSysInfo::machineHostName(), 8080));
+    QVERIFY(o->clusterUrl.isEmpty());
+}
+
+void TestServerOptions::defaultNodeId()
+{
+    QCOMPARE(ServerOptions::defaultNodeId(u"web1.example.com"_s, 8080), u"web1-8080"_s);
+    QCOMPARE(ServerOptions::defaultNodeId(u"my_host-2"_s, 0), u"my_host-2-0"_s);
+    QCOMPARE(ServerOptions::defaultNodeId(u"h\u00f6st:x"_s, 80), u"h_st_x-80"_s);
+    QCOMPARE(ServerOptions::defaultNodeId(QString(), 80), u"node-80"_s);
+    QCOMPARE(ServerOptions::defaultNodeId(QString(60, u'a'), 1), QString(48, u'a') + u"-1"_s);
+    // The port is the one in effect.
+    const std::optional<ServerOptions> o = ServerOptions::parse({u"--port=9001"_s}, {});
+    QVERIFY(o);
+    QCOMPARE(o->nodeId, ServerOptions::defaultNodeId(QSysInfo::machineHostName(), 9001));
 }
 
 void TestServerOptions::stateDirectory()
@@ -310,6 +333,12 @@ void TestServerOptions::values_data()
     QTest::addRow("host env") << QStringList{} << QStringList{u"PATCHWORK_HOST=10.1.2.3"_s} << u"host"_s
                               << QVariant(u"10.1.2.3"_s);
     QTest::addRow("port") << QStringList{u"--port"_s, u"9000"_s} << noEnv << u"port"_s << num(9000);
+    QTest::addRow("node id") << QStringList{u"--node-id"_s, u"Web_1-a"_s} << noEnv << u"nodeId"_s
+                             << QVariant(u"Web_1-a"_s);
+    QTest::addRow("cluster url") << QStringList{u"--cluster-url=http://10.0.0.5:8000/relay"_s} << noEnv
+                                 << u"clusterUrl"_s << QVariant(u"http://10.0.0.5:8000/relay"_s);
+    QTest::addRow("node id env") << QStringList{} << QStringList{u"PATCHWORK_NODE_ID=n2"_s} << u"nodeId"_s
+                                 << QVariant(u"n2"_s);
     QTest::addRow("port=") << QStringList{u"--port=65535"_s} << noEnv << u"port"_s << num(65535);
     QTest::addRow("port 0") << QStringList{u"--port"_s, u"0"_s} << noEnv << u"port"_s << num(0);
     QTest::addRow("port env") << QStringList{} << QStringList{u"PATCHWORK_PORT=8181"_s} << u"port"_s << num(8181);
@@ -683,6 +712,15 @@ void TestServerOptions::errors_data()
                                  << u"^missing value for --metrics-token$"_s << noSecret;
     QTest::addRow("port too big") << QStringList{u"--port"_s, u"70000"_s} << none << noFile
                                   << u"^invalid value for --port: '70000' \\(.*65535\\)$"_s << noSecret;
+    QTest::addRow("node id with a dot") << QStringList{u"--node-id=web1.example"_s} << none << noFile
+                                        << u"^invalid value for --node-id: 'web1.example' \\(expected"_s << noSecret;
+    QTest::addRow("cluster url https") << QStringList{u"--cluster-url=https://proxy"_s} << none << noFile
+                                       << u"^invalid value for --cluster-url: 'https://proxy' \\(expected an http URL"_s
+                                       << noSecret;
+    QTest::addRow("cluster url no host") << QStringList{u"--cluster-url=http://"_s} << none << noFile
+                                         << u"^invalid value for --cluster-url: "_s << noSecret;
+    QTest::addRow("node id too long") << QStringList{u"--node-id"_s, QString(65, u'n')} << none << noFile
+                                      << u"^invalid value for --node-id: "_s << noSecret;
     QTest::addRow("port not a number") << QStringList{u"--port=http"_s} << none << noFile
                                        << u"^invalid value for --port: 'http'"_s << noSecret;
     QTest::addRow("host") << QStringList{u"--host"_s, u"999.1.1.1"_s} << none << noFile
@@ -844,7 +882,9 @@ void TestServerOptions::help()
                             u"--max-stream-body"_s,
                             u"--max-waiting-per-user"_s,
                             u"--log-level"_s,
-                            u"--log-format"_s};
+                            u"--log-format"_s,
+                            u"--node-id"_s,
+                            u"--cluster-url"_s};
     for (const QString &flag : flags) {
         QVERIFY2(usage.contains(u"  "_s + flag + u' '), qPrintable(flag));
         QString error;

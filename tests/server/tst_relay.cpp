@@ -271,6 +271,28 @@ private Q_SLOTS:
         QCOMPARE(fetch(relay.port(), "POST", "/public/pubsub/x", "123456").status, 200);
     }
 
+    // The node id is part of the ids a run has issued (issue 15): a new one waits for the next start.
+    void nodeIdChangesOnRestartOnly()
+    {
+        Relay relay;
+        RelaySettings s = settings();
+        s.server.hub.nodeId = "n1";
+        relay.setSettings(s);
+        QVERIFY(relay.start());
+        QCOMPARE(fetch(relay.port(), "GET", "/healthz").header("Patch-Node"), QByteArray("n1"));
+        s.server.hub.nodeId = "n2";
+        QTest::ignoreMessage(QtWarningMsg, "a new node id takes effect only after a restart");
+        relay.setSettings(s);
+        const TestResponse published = fetch(relay.port(), "POST", "/public/pubsub/x", "m");
+        QCOMPARE(published.header("Patch-Node"), QByteArray("n1"));
+        QVERIFY(published.header("Patch-Id").startsWith("n1-"));
+        QSignalSpy stopped(&relay, &Relay::stopped);
+        relay.stop();
+        QVERIFY(stopped.wait(timeoutMs(5000)));
+        QVERIFY(relay.start());
+        QCOMPARE(fetch(relay.port(), "GET", "/healthz").header("Patch-Node"), QByteArray("n2"));
+    }
+
     void startDuringStopRestartsAtOnce()
     {
         Relay relay;

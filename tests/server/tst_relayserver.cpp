@@ -803,7 +803,7 @@ private Q_SLOTS:
             QVERIFY(r.header("Set-Cookie").isEmpty());
             QVERIFY(r.header("X-Bad").isEmpty());
         }
-        const PreparedResponse p = HttpConnection::prepare(200, {{"X", "a\nb"}}, "x");
+        const PreparedResponse p = HttpConnection::prepare(&server, 200, {{"X", "a\nb"}}, "x");
         QVERIFY(p.full.startsWith("HTTP/1.1 500 "));
         QVERIFY(!p.full.contains("a\nb"));
     }
@@ -910,6 +910,73 @@ private Q_SLOTS:
         verifyStillServing();
     }
 
+    // --- several daemons behind a proxy (issue 15) ----------------------------------------------
+
+    // The node id: on every answer as Patch-Node (the prepared pubsub fan-out too), and at the start of
+    // every Patch-Id, whose run prefix stays everything up to the last '-'.
+    void nodeId()
+    {
+        RelayServer::Settings settings;
+        settings.hub.nodeId = "web1-8080";
+        startServer(settings);
+        QCOMPARE(get("/healthz").header("Patch-Node"), QByteArray("web1-8080"));
+        QCOMPARE(get("/nothing").header("Patch-Node"), QByteArray("web1-8080"));
+        TestHttpClient subscriber(m_port);
+        subscriber.get("/p/pubsub/node");
+        QVERIFY(waitWaiting(Waiter::Role::Consumer, 1));
+        const TestResponse published = fetch(m_port, "POST", "/p/pubsub/node", "m");
+        QCOMPARE(published.status, 200);
+        QCOMPARE(published.header("Patch-Node"), QByteArray("web1-8080"));
+        const QByteArray id = published.header("Patch-Id");
+        QVERIFY2(id.startsWith("web1-8080-"), id.constData());
+        QCOMPARE(id.count('-'), 3);
+        QVERIFY(subscriber.waitForResponse());
+        const TestResponse received = subscriber.takeResponse();
+        QCOMPARE(received.header("Patch-Id"), id);
+        QCOMPARE(received.header("Patch-Node"), QByteArray("web1-8080"));
+
+        // A relay without a node id (the tray) sends no Patch-Node and keeps its ids as they were.
+        startServer();
+        QVERIFY(!get("/healthz").headerValues("Patch-Node").size());
+        const QByteArray plain = fetch(m_port, "POST", "/p/pubsub/node", "m").header("Patch-Id");
+        QCOMPARE(plain.count('-'), 1);
+    }
+
+    // The proxy's Patch-Shard must be this daemon's key for the request, else 421 with the key.
+    void misdirected_data()
+    {
+        QTest::addColumn<QByteArray>("target");
+        QTest::addColumn<QByteArray>("shard");
+        QTest::addColumn<int>("status");
+        QTest::addColumn<QByteArray>("body");
+        QTest::addRow("matching") << QByteArray("/p/queue/x?timeout=0.05") << QByteArray("public/queue/x") << 204
+                                  << QByteArray();
+        QTest::addRow("matching encoded")
+            << QByteArray("/p/q%20x?timeout=0.05") << QByteArray("public/q%20x") << 204 << QByteArray();
+        QTest::addRow("requester") << QByteArray("/p/req/api/7?timeout=0.05") << QByteArray("public/rr/api") << 504
+                                   << QByteArray("No responder within timeout\n");
+        QTest::addRow("any node") << QByteArray("/healthz") << QByteArray("*") << 200 << QByteArray("OK!\n");
+        QTest::addRow("other channel")
+            << QByteArray("/p/queue/x") << QByteArray("public/queue/y") << 421
+            << QByteArray("Misdirected request: Patch-Shard does not match this request's shard key public/queue/x\n");
+        QTest::addRow("channel sent anywhere")
+            << QByteArray("/p/x") << QByteArray("*") << 421
+            << QByteArray("Misdirected request: Patch-Shard does not match this request's shard key public/x\n");
+        QTest::addRow("any node sent to a channel")
+            << QByteArray("/healthz") << QByteArray("public/x") << 421
+            << QByteArray("Misdirected request: Patch-Shard does not match this request's shard key *\n");
+    }
+    void misdirected()
+    {
+        QFETCH(QByteArray, target);
+        QFETCH(QByteArray, shard);
+        QFETCH(int, status);
+        QFETCH(QByteArray, body);
+        const TestResponse r = get(target, {{"Patch-Shard", shard}});
+        QCOMPARE(r.status, status);
+        QCOMPARE(r.body, body);
+    }
+
     // --- lifecycle -------------------------------------------------------------------------------
 
     void gracefulShutdown()
@@ -937,6 +1004,20 @@ private Q_SLOTS:
         late.connectToHost(QHostAddress::LocalHost, m_port);
         QVERIFY(!late.waitForConnected(timeoutMs(5000)));
         QCOMPARE(late.error(), QAbstractSocket::ConnectionRefusedError);
+    }
+
+    // Issue 15: a stopping node answers its health check with 503 at once, so a front proxy drains it.
+    void healthUnavailableOnShutdown()
+    {
+        TestHttpClient probe(m_port);
+        probe.send("GET /healthz HTTP/1.1\r\nHost: x\r\n"); // the head ends after the shutdown began
+        verifyStillServing(); // a round trip on another connection: the server has read the probe's bytes
+        m_relay->shutdown(5000);
+        probe.send("\r\n");
+        QVERIFY(probe.waitForResponse());
+        const TestResponse r = probe.takeResponse();
+        QCOMPARE(r.status, 503);
+        QCOMPARE(r.body, QByteArray("Server shutting down\n"));
     }
 
     // stopped() comes once, also when nothing was in flight, and a second shutdown() does nothing.

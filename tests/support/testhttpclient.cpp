@@ -85,6 +85,9 @@ void TestHttpClient::onReadyRead()
     m_buf += m_socket.readAll();
     while (parseOne()) {
     }
+    if (!m_responses.isEmpty()) {
+        Q_EMIT responseReceived();
+    }
 }
 
 bool TestHttpClient::parseOne()

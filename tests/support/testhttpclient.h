@@ -50,6 +50,10 @@ public:
     void abort();
     QTcpSocket *socket();
 
+Q_SIGNALS:
+    // One or more complete responses arrived (takeResponse()).
+    void responseReceived();
+
 private:
     void onReadyRead();
     bool parseOne();
