@@ -16,7 +16,6 @@
 #include <mutex>
 #include <thread>
 #include <unordered_set>
-#include <vector>
 
 #include "util/logging.h"
 
