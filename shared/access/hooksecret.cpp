@@ -194,7 +194,7 @@ void HookSecret::computeHex(char kind, QByteArrayView channelName, char *hexOut)
 
 QByteArray HookSecret::secretFor(char kind, QByteArrayView channelName) const
 {
-    Q_ASSERT(kind == 'h' || kind == 'r');
+    Q_ASSERT(kind == 'h' || kind == 'r' || kind == 's');
     QByteArray hex(SecretHexSize, Qt::Uninitialized);
     computeHex(kind, channelName, hex.data());
     return hex;
@@ -202,7 +202,7 @@ QByteArray HookSecret::secretFor(char kind, QByteArrayView channelName) const
 
 bool HookSecret::verify(char kind, QByteArrayView channelName, QByteArrayView presented) const
 {
-    Q_ASSERT(kind == 'h' || kind == 'r');
+    Q_ASSERT(kind == 'h' || kind == 'r' || kind == 's');
     std::array<char, SecretHexSize> expected;
     computeHex(kind, channelName, expected.data());
     const bool equal = constantTimeEquals(QByteArrayView(expected.data(), SecretHexSize), presented);

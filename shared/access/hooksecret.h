@@ -50,7 +50,9 @@ public:
 
     Source source() const;
 
-    // Lowercase hex (64 characters) of HMAC-SHA256(secret, "<kind>:<channelName>"); kind is 'h' or 'r'.
+    // Lowercase hex (64 characters) of HMAC-SHA256(secret, "<kind>:<channelName>"); kind is 'h' or 'r' (hook
+    // channels, PROTOCOL §7) or 's' (a node's fetch of a switch reply from another node, README "Running
+    // several daemons").
     QByteArray secretFor(char kind, QByteArrayView channelName) const;
     // Whether `presented` equals secretFor(kind, channelName), compared in constant time. No allocation.
     bool verify(char kind, QByteArrayView channelName, QByteArrayView presented) const;
