@@ -56,7 +56,7 @@ public:
 
     virtual ~ReplayStore() = default;
 
-    virtual void stored(const Record &record) = 0;
+    virtual void stored(Record record) = 0;
     virtual void removed(qint64 seq) = 0;
     virtual Stats stats() const = 0;
 };

@@ -10,12 +10,13 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
-#include <deque>
 #include <mutex>
 #include <thread>
-#include <unordered_set>
+#include <unordered_map>
+#include <vector>
 
 #include "util/logging.h"
 
@@ -42,8 +43,9 @@ constexpr int VACUUM_EVERY = 256;
 constexpr int VACUUM_FREE_PAGES = 1024;
 // Runs remembered, newest first; ids of older runs are no longer vouched for.
 constexpr int KEEP_RUNS = 1000;
-// The writer is woken at once when this many operations wait, without waiting for the event loop to idle.
-constexpr qsizetype WAKE_AT_LENGTH = 1024;
+// Operations are handed to the writer at once when this many wait (or BATCH_BYTES), without waiting for
+// the end of the event loop's pass.
+constexpr size_t HAND_OVER_OPERATIONS = 1024;
 
 using SteadyClock = std::chrono::steady_clock;
 
@@ -59,25 +61,19 @@ bool isCorruption(int rc)
 }
 
 // Headers as a blob: per header a 32-bit little-endian length and the bytes of the name, then the same
-// for the value.
-QByteArray encodeHeaders(const HeaderList &headers)
+// for the value. Into `out`, whose storage is reused.
+void encodeHeaders(const HeaderList &headers, QByteArray *out)
 {
-    QByteArray out;
-    qsizetype size = 0;
-    for (const auto &h : headers) {
-        size += 8 + h.first.size() + h.second.size();
-    }
-    out.reserve(size);
-    const auto put = [&out](const QByteArray &bytes) {
+    out->resize(0); // keeps the storage
+    const auto put = [out](const QByteArray &bytes) {
         const quint32 length = qToLittleEndian(quint32(bytes.size()));
-        out.append(reinterpret_cast<const char *>(&length), sizeof(length));
-        out.append(bytes);
+        out->append(reinterpret_cast<const char *>(&length), sizeof(length));
+        out->append(bytes);
     };
     for (const auto &h : headers) {
         put(h.first);
         put(h.second);
     }
-    return out;
 }
 
 bool decodeHeaders(QByteArrayView blob, HeaderList *headers)
@@ -199,15 +195,14 @@ public:
     {
         m_thread = std::thread([this]() { run(); });
     }
-    // Stops the thread once everything queued is written, marks the run clean if nothing was lost,
-    // and closes the file.
-    // Queues an operation; the queue's length after it (0: ignored, the journal is closed or failed).
-    qsizetype enqueue(Record &&record, qint64 seq, bool insert);
-    void wake()
-    {
-        m_wake.notify_one();
-    }
+    // On the owner's thread, without a lock: adds an operation to those not handed over yet (ignored
+    // after close()). True when so many wait that they should be handed over now.
+    bool add(Record &&record, qint64 seq, bool insert);
+    // On the owner's thread: hands what add() collected to the writer, under the mutex once, and wakes it.
+    void handOver();
     Stats stats() const;
+    // Hands over what is left, stops the thread once everything queued is written, marks the run clean if
+    // nothing was lost, and closes the file.
     void close();
 
 private:
@@ -228,25 +223,35 @@ private:
         }
     };
 
+    using Operations = std::vector<Operation>;
+
     void run();
-    int write(const std::deque<Operation> &batch);
+    int write(const Operations &batch, size_t begin, size_t end, const std::vector<bool> &skipped);
     void fail(int rc, const char *what);
-    void drop();
+    void drop(Operations *operations, qint64 &bytes);
 
     sqlite3 *m_db;
     Options m_options;
     QByteArray m_run;
     Statement m_insert;
     Statement m_delete;
+    QByteArray m_headers; // the writer's: the encoded headers of the insert being bound
     std::thread m_thread;
     int m_commits = 0;
 
+    // The owner's thread only: operations not handed over yet. The vectors of m_pending, m_queue and the
+    // writer's batch change hands by swapping, so their storage is reused rather than reallocated.
+    Operations m_pending;
+    qint64 m_pendingBytes = 0;
+    bool m_shut = false; // close() was called
+
     mutable std::mutex m_mutex;
     std::condition_variable m_wake;
-    std::deque<Operation> m_queue;
+    Operations m_queue;
     qint64 m_queuedBytes = 0;
-    // The batch being written: its size and the queueing time of its oldest operation.
+    // What the writer took and has not committed yet, and the queueing time of its oldest operation.
     qint64 m_writing = 0;
+    qint64 m_writingBytes = 0;
     SteadyClock::time_point m_writingSince;
     bool m_stopping = false;
     bool m_closed = false;
@@ -362,140 +367,184 @@ int ReplayJournal::Writer::open(Contents *contents)
     return rc;
 }
 
-qsizetype ReplayJournal::Writer::enqueue(Record &&record, qint64 seq, bool insert)
+bool ReplayJournal::Writer::add(Record &&record, qint64 seq, bool insert)
 {
-    Operation op;
+    if (m_shut) {
+        return false;
+    }
+    Operation &op = m_pending.emplace_back();
     op.record = std::move(record);
     op.seq = seq;
     op.insert = insert;
     op.queuedAt = SteadyClock::now();
     op.size = op.bytes();
-    const qint64 bytes = op.size;
-    std::lock_guard<std::mutex> lock(m_mutex);
-    if (m_closed || m_failed) {
-        return 0;
-    }
-    if (!m_queue.empty()
-        && (qint64(m_queue.size()) >= m_options.maxQueued || m_queuedBytes + bytes > m_options.maxQueuedBytes)) {
-        drop();
-    }
-    if (insert && !m_holes.isEmpty() && m_holes.remove(op.record.key)) {
-        op.record.gapBefore = true;
-    }
-    m_queue.push_back(std::move(op));
-    m_queuedBytes += bytes;
-    return qsizetype(m_queue.size());
+    m_pendingBytes += op.size;
+    return m_pending.size() >= HAND_OVER_OPERATIONS || m_pendingBytes >= BATCH_BYTES;
 }
 
-// With m_mutex held: the writer fell too far behind. What is queued goes; the messages stay in memory.
-void ReplayJournal::Writer::drop()
+void ReplayJournal::Writer::handOver()
+{
+    if (m_pending.empty()) {
+        return;
+    }
+    {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        if (m_closed || m_failed) {
+            m_pending.clear();
+            m_pendingBytes = 0;
+            return;
+        }
+        // The bound counts everything not committed yet. Past it, what waits goes first; what is handed
+        // over now as well if that is not enough.
+        const auto over = [this](qint64 count, qint64 bytes) {
+            return m_writing + count > m_options.maxQueued || m_writingBytes + bytes > m_options.maxQueuedBytes;
+        };
+        const qint64 pending = qint64(m_pending.size());
+        if (!m_queue.empty() && over(qint64(m_queue.size()) + pending, m_queuedBytes + m_pendingBytes)) {
+            drop(&m_queue, m_queuedBytes);
+        }
+        if (over(pending, m_pendingBytes)) {
+            drop(&m_pending, m_pendingBytes);
+        } else {
+            if (!m_holes.isEmpty()) {
+                for (Operation &op : m_pending) {
+                    if (op.insert && m_holes.remove(op.record.key)) {
+                        op.record.gapBefore = true;
+                    }
+                }
+            }
+            if (m_queue.empty()) {
+                m_queue.swap(m_pending);
+            } else {
+                std::move(m_pending.begin(), m_pending.end(), std::back_inserter(m_queue));
+            }
+            m_queuedBytes += m_pendingBytes;
+        }
+        m_pending.clear();
+        m_pendingBytes = 0;
+    }
+    m_wake.notify_one();
+}
+
+// With m_mutex held: the writer fell too far behind. `operations` (the queue, or what is handed over) go;
+// the messages stay in memory.
+void ReplayJournal::Writer::drop(Operations *operations, qint64 &bytes)
 {
     if (!m_lost) {
-        qCWarning(lcEngine).nospace() << "replay journal: the writer is " << m_queue.size()
+        qCWarning(lcEngine).nospace() << "replay journal: the writer is "
+                                      << m_writing + qint64(m_queue.size() + m_pending.size())
                                       << " operations behind; dropping them (this run's replay stays in memory, "
                                          "and after a restart resuming clients are told of a gap)";
     }
     m_lost = true;
-    for (const Operation &op : m_queue) {
+    for (const Operation &op : *operations) {
         if (op.insert) {
             m_holes.insert(op.record.key);
         }
     }
-    m_stats.dropped += m_queue.size();
-    m_queue.clear();
-    m_queuedBytes = 0;
+    m_stats.dropped += operations->size();
+    operations->clear();
+    bytes = 0;
 }
 
 void ReplayJournal::Writer::run()
 {
-    std::deque<Operation> batch;
+    Operations batch;
+    std::vector<bool> skipped;
     std::unique_lock<std::mutex> lock(m_mutex);
     for (;;) {
         m_wake.wait(lock, [this]() { return !m_queue.empty() || m_stopping; });
         if (m_queue.empty()) {
             return; // stopping, and everything is written
         }
-        batch.clear();
-        qint64 bytes = 0;
-        if (m_queue.size() <= BATCH_OPERATIONS && m_queuedBytes <= BATCH_BYTES) {
-            bytes = m_queuedBytes;
-            batch.swap(m_queue); // all of it, without holding the lock long
-        } else {
-            while (!m_queue.empty() && batch.size() < BATCH_OPERATIONS && bytes < BATCH_BYTES) {
-                bytes += m_queue.front().size;
-                batch.push_back(std::move(m_queue.front()));
-                m_queue.pop_front();
-            }
-        }
-        m_queuedBytes -= bytes;
+        batch.swap(m_queue); // all of it, without holding the lock long; m_queue gets the empty storage
         m_writing = qint64(batch.size());
+        m_writingBytes = m_queuedBytes;
         m_writingSince = batch.front().queuedAt;
+        m_queuedBytes = 0;
         lock.unlock();
 
-        const int rc = write(batch);
-        const SteadyClock::time_point now = SteadyClock::now();
-        Stats delays;
-        for (const Operation &op : batch) {
-            const double seconds = std::chrono::duration<double>(now - op.queuedAt).count();
-            if (const size_t bucket = Metrics::durationBucket(seconds); bucket < delays.delayBuckets.size()) {
-                ++delays.delayBuckets[bucket];
+        // A message kept and let go within what was taken (evicted at once, or soon after) is never written.
+        skipped.assign(batch.size(), false);
+        {
+            std::unordered_map<qint64, size_t> inserts;
+            for (size_t i = 0; i < batch.size(); ++i) {
+                if (batch[i].insert) {
+                    inserts.emplace(batch[i].seq, i);
+                } else if (const auto it = inserts.find(batch[i].seq); it != inserts.end()) {
+                    skipped[it->second] = true;
+                    skipped[i] = true;
+                }
             }
-            delays.delaySum += seconds;
         }
-        const quint64 written = batch.size();
+        // One transaction for up to BATCH_OPERATIONS operations or BATCH_BYTES (group commit).
+        int rc = SQLITE_OK;
+        for (size_t begin = 0; begin < batch.size() && rc == SQLITE_OK;) {
+            size_t end = begin;
+            qint64 bytes = 0;
+            while (end < batch.size() && end - begin < BATCH_OPERATIONS && bytes < BATCH_BYTES) {
+                bytes += batch[end++].size;
+            }
+            rc = write(batch, begin, end, skipped);
+            const SteadyClock::time_point now = SteadyClock::now();
+            Stats delays;
+            for (size_t i = begin; i < end; ++i) {
+                const double seconds = std::chrono::duration<double>(now - batch[i].queuedAt).count();
+                if (const size_t bucket = Metrics::durationBucket(seconds); bucket < delays.delayBuckets.size()) {
+                    ++delays.delayBuckets[bucket];
+                }
+                delays.delaySum += seconds;
+            }
+            lock.lock();
+            m_writing -= qint64(end - begin);
+            m_writingBytes -= bytes;
+            if (end < batch.size()) {
+                m_writingSince = batch[end].queuedAt;
+            }
+            if (rc == SQLITE_OK) {
+                for (size_t i = 0; i < delays.delayBuckets.size(); ++i) {
+                    m_stats.delayBuckets[i] += delays.delayBuckets[i];
+                }
+                m_stats.delayCount += end - begin;
+                m_stats.delaySum += delays.delaySum;
+            }
+            lock.unlock();
+            begin = end;
+        }
         batch.clear(); // the bodies go now, not with the next batch
 
         lock.lock();
         m_writing = 0;
+        m_writingBytes = 0;
         if (rc != SQLITE_OK) {
             fail(rc, "write");
-            continue;
         }
-        for (size_t i = 0; i < delays.delayBuckets.size(); ++i) {
-            m_stats.delayBuckets[i] += delays.delayBuckets[i];
-        }
-        m_stats.delayCount += written;
-        m_stats.delaySum += delays.delaySum;
     }
 }
 
-int ReplayJournal::Writer::write(const std::deque<Operation> &batch)
+int ReplayJournal::Writer::write(const Operations &batch, size_t begin, size_t end, const std::vector<bool> &skipped)
 {
-    // A message kept and let go within one batch (evicted at once, or soon after) is never written.
-    std::unordered_set<qint64> inserted;
-    for (const Operation &op : batch) {
-        if (op.insert) {
-            inserted.insert(op.seq);
-        }
-    }
-    std::unordered_set<qint64> skipped;
-    for (const Operation &op : batch) {
-        if (!op.insert && inserted.count(op.seq)) {
-            skipped.insert(op.seq);
-        }
-    }
-    if (skipped.size() * 2 == batch.size()) {
+    if (std::find(skipped.begin() + qsizetype(begin), skipped.begin() + qsizetype(end), false)
+        == skipped.begin() + qsizetype(end)) {
         return SQLITE_OK; // nothing left to write
     }
     int rc = exec(m_db, "BEGIN");
-    for (const Operation &op : batch) {
-        if (rc != SQLITE_OK) {
-            break;
-        }
-        if (skipped.count(op.seq)) {
+    for (size_t i = begin; i < end && rc == SQLITE_OK; ++i) {
+        if (skipped[i]) {
             continue;
         }
+        const Operation &op = batch[i];
         sqlite3_stmt *s = op.insert ? m_insert.get() : m_delete.get();
         sqlite3_bind_int64(s, 1, op.seq);
         if (op.insert) {
             const Record &r = op.record;
-            const QByteArray headers = encodeHeaders(r.message.headers);
+            encodeHeaders(r.message.headers, &m_headers);
             sqlite3_bind_blob(s, 2, r.key.constData(), int(r.key.size()), SQLITE_STATIC);
             sqlite3_bind_blob(s, 3, r.message.id.constData(), int(r.message.id.size()), SQLITE_STATIC);
             sqlite3_bind_int64(s, 4, r.message.time);
             sqlite3_bind_int64(s, 5, r.unixMs);
             sqlite3_bind_int(s, 6, r.gapBefore ? 1 : 0);
-            sqlite3_bind_blob(s, 7, headers.constData(), int(headers.size()), SQLITE_TRANSIENT);
+            sqlite3_bind_blob(s, 7, m_headers.constData(), int(m_headers.size()), SQLITE_STATIC);
             // A zero-length blob, never NULL, for an empty body.
             sqlite3_bind_blob(s,
                               8,
@@ -505,8 +554,7 @@ int ReplayJournal::Writer::write(const std::deque<Operation> &batch)
         }
         rc = sqlite3_step(s);
         rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
-        sqlite3_reset(s);
-        sqlite3_clear_bindings(s);
+        sqlite3_reset(s); // every parameter is bound anew for the next operation
     }
     if (rc == SQLITE_OK) {
         rc = exec(m_db, "COMMIT");
@@ -544,9 +592,11 @@ ReplayStore::Stats ReplayJournal::Writer::stats() const
 {
     std::lock_guard<std::mutex> lock(m_mutex);
     Stats s = m_stats;
-    s.queued = qint64(m_queue.size()) + m_writing;
+    s.queued = qint64(m_queue.size()) + m_writing + qint64(m_pending.size());
     if (s.queued > 0) {
-        const SteadyClock::time_point oldest = m_writing > 0 ? m_writingSince : m_queue.front().queuedAt;
+        const SteadyClock::time_point oldest = m_writing > 0      ? m_writingSince
+                                               : !m_queue.empty() ? m_queue.front().queuedAt
+                                                                  : m_pending.front().queuedAt;
         s.lagSeconds = std::chrono::duration<double>(SteadyClock::now() - oldest).count();
     }
     return s;
@@ -554,6 +604,8 @@ ReplayStore::Stats ReplayJournal::Writer::stats() const
 
 void ReplayJournal::Writer::close()
 {
+    handOver();
+    m_shut = true;
     {
         std::lock_guard<std::mutex> lock(m_mutex);
         if (m_closed) {
@@ -638,40 +690,37 @@ ReplayJournal::open(const Options &options, const QByteArray &runPrefix, Content
     }
 }
 
-void ReplayJournal::stored(const Record &record)
+void ReplayJournal::stored(Record record)
 {
-    Record copy = record;
-    queued(m_writer->enqueue(std::move(copy), record.seq, true));
+    const qint64 seq = record.seq;
+    queued(m_writer->add(std::move(record), seq, true));
 }
 
 void ReplayJournal::removed(qint64 seq)
 {
-    queued(m_writer->enqueue({}, seq, false));
+    queued(m_writer->add({}, seq, false));
 }
 
-// When the writer is woken: once per pass of the queueing thread's event loop in which anything was
-// queued (a posted call, run after the events of that pass), so that it wakes once for everything a burst
-// of requests queued; at once when the queue is long. Waking it for each operation cost more in context
-// switches than the writing itself (measured: the journal took 30 % off the publish rate that way, README
-// "Durable replay"). No timer is involved.
-void ReplayJournal::queued(qsizetype length)
+// When the writer gets the operations: once per pass of the owner thread's event loop in which anything
+// was added (a posted call, run after the events of that pass), so that the mutex is taken and the writer
+// woken once for everything a burst of requests queued; at once when many wait. Taking the mutex for each
+// operation and waking the writer when the queue was empty cost more in context switches than the writing
+// itself (measured, README "Durable replay"). No timer is involved.
+void ReplayJournal::queued(bool handOverNow)
 {
-    if (length == 0) {
+    if (handOverNow) {
+        m_writer->handOver();
         return;
     }
-    if (length % WAKE_AT_LENGTH == 0) {
-        m_writer->wake();
+    if (m_handOverPosted) {
         return;
     }
-    if (m_wakePosted) {
-        return;
-    }
-    m_wakePosted = true;
+    m_handOverPosted = true;
     QMetaObject::invokeMethod(
         &m_context,
         [this]() {
-            m_wakePosted = false;
-            m_writer->wake();
+            m_handOverPosted = false;
+            m_writer->handOver();
         },
         Qt::QueuedConnection);
 }

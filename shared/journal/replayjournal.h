@@ -16,12 +16,14 @@ namespace Patchwork
 // The replay buffers' journal (PROTOCOL §4.1, "Durable replay"): an SQLite file written behind by one
 // thread of its own, read only when opened.
 //
-// stored()/removed() only queue an operation under a mutex; the writer is woken once per pass of the
-// opening thread's event loop in which anything was queued (or when a thousand operations wait), and takes everything
-// queued, up to a few thousand operations or a few MiB, per transaction (group commit without a timer), and a message
-// stored and removed within one batch is never written. If the queue outgrows its bound the journal drops it and the
-// run can no longer end cleanly; the next message of each channel that lost some is written with gapBefore. The first
-// write error (a full disk) is logged and ends journaling for the run: the relay goes on in memory.
+// stored()/removed() only collect an operation, without a lock. Once per pass of the opening thread's event
+// loop in which anything was collected (or when a thousand operations wait) they are handed to the writer
+// under its mutex, and it is woken. The writer takes everything queued and commits it in transactions of
+// up to a few thousand operations or a few MiB (group commit without a timer); a message stored and
+// removed within what it took is never written. If what is not committed outgrows its bound the journal
+// drops what waits and the run can no longer end cleanly; the next message of each channel that lost some
+// is written with gapBefore. The first write error (a full disk) is logged and ends journaling for the
+// run: the relay goes on in memory.
 //
 // The file: WAL mode, `synchronous=NORMAL` (or FULL), exclusive locking, a bounded WAL, incremental
 // vacuum. Each run is recorded by its id prefix; close() marks it clean when every message it published
@@ -59,7 +61,7 @@ public:
     ~ReplayJournal() override;
     Q_DISABLE_COPY_MOVE(ReplayJournal)
 
-    void stored(const Record &record) override;
+    void stored(Record record) override;
     void removed(qint64 seq) override;
     Stats stats() const override;
 
@@ -70,11 +72,11 @@ public:
 private:
     class Writer;
     explicit ReplayJournal(std::unique_ptr<Writer> writer);
-    void queued(qsizetype length);
+    void queued(bool handOverNow);
 
     std::unique_ptr<Writer> m_writer;
     QObject m_context; // the posted wake-ups go with the journal
-    bool m_wakePosted = false;
+    bool m_handOverPosted = false;
 };
 
 } // namespace Patchwork
