@@ -418,17 +418,12 @@ int main(int argc, char **argv)
         qint64 nextSample = 1000;
         char buf[65536];
         QByteArray lastMetrics;
-        while (t.elapsed() < qint64(seconds) * 1000) {
-            const qint64 due = t.elapsed() * rate / 1000;
-            while (sent < due) {
-                pending[size_t(sent % conns)] += publishRequest("steady" + QByteArray::number(sent % 100), body);
-                ++sent;
-            }
-            maxBacklog = std::max(maxBacklog, sent - answered);
+        // One poll: sends what the sockets take, counts the answers.
+        const auto exchange = [&](int timeoutMs) {
             for (size_t i = 0; i < fds.size(); ++i) {
                 fds[i].events = POLLIN | (pending[i].isEmpty() ? 0 : POLLOUT);
             }
-            ::poll(fds.data(), fds.size(), 1);
+            ::poll(fds.data(), fds.size(), timeoutMs);
             for (size_t i = 0; i < fds.size(); ++i) {
                 if ((fds[i].revents & POLLOUT) && !pending[i].isEmpty()) {
                     const ssize_t n = ::send(
@@ -445,6 +440,15 @@ int main(int argc, char **argv)
                     answered += counters[i].count(buf, n);
                 }
             }
+        };
+        while (t.elapsed() < qint64(seconds) * 1000) {
+            const qint64 due = t.elapsed() * rate / 1000;
+            while (sent < due) {
+                pending[size_t(sent % conns)] += publishRequest("steady" + QByteArray::number(sent % 100), body);
+                ++sent;
+            }
+            maxBacklog = std::max(maxBacklog, sent - answered);
+            exchange(1);
             if (t.elapsed() >= nextSample) {
                 nextSample += 1000;
                 lastMetrics = httpGet(d.port(), "/metrics");
@@ -461,6 +465,12 @@ int main(int argc, char **argv)
                     std::fflush(stdout);
                 }
             }
+        }
+        // What was sent in the last moment is still being answered: wait for it (at most 10 s more).
+        QElapsedTimer drain;
+        drain.start();
+        while (answered < sent && drain.elapsed() < 10'000) {
+            exchange(10);
         }
         // p99 of the write delay from the histogram's cumulative buckets.
         const double count = metric(lastMetrics, "patchwork_replay_journal_write_delay_seconds_count");
