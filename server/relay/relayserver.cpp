@@ -167,6 +167,22 @@ QByteArray uriWithoutSecrets(const QByteArray &path, const QByteArray &query)
     return q.isEmpty() ? path : path + '?' + q;
 }
 
+// When c has written w's answer, w is delivered and deleted later. Once: a pipelined request that follows
+// on c drains c again before w is gone, and every drain reaching every waiter not yet deleted made a long
+// pipeline quadratic.
+void deliverWhenDrained(HttpConnection *c, Waiter *w)
+{
+    QObject::connect(
+        c,
+        &HttpConnection::drained,
+        w,
+        [w]() {
+            w->delivered();
+            w->deleteLater();
+        },
+        Qt::SingleShotConnection);
+}
+
 } // namespace
 
 RelayServer::RelayServer(Clock *clock, QObject *parent)
@@ -612,10 +628,7 @@ void RelayServer::serveSwitchFetch(HttpConnection *c, const RequestClass &reques
             c->respondText(503, "Server shutting down");
         }
     });
-    connect(c, &HttpConnection::drained, w, [w]() {
-        w->delivered();
-        w->deleteLater();
-    });
+    deliverWhenDrained(c, w);
     m_hub->submit(w);
 }
 
@@ -648,10 +661,7 @@ void RelayServer::waitFor(HttpConnection *c, Waiter *w, const AccessGate::Ticket
         return;
     }
     connect(w, &Waiter::answered, c, [this, c, w](const Answer &a) { onAnswered(c, w, a); });
-    connect(c, &HttpConnection::drained, w, [w]() {
-        w->delivered();
-        w->deleteLater();
-    });
+    deliverWhenDrained(c, w);
     m_hub->submit(w);
     if (m_gate && w->isWaiting() && m_gate->refuseOverUserCap(c, ticket)) {
         delete w;
