@@ -20,6 +20,7 @@
 #include <QSslSocket>
 #endif
 
+#include "http/directwrite.h"
 #include "http/serverlogging.h"
 #include "util/clock.h"
 
@@ -59,19 +60,6 @@ WebSocketCodec::MaskKey randomMask()
     WebSocketCodec::MaskKey key;
     std::memcpy(key.data(), &value, 4);
     return key;
-}
-
-void flushNow(QTcpSocket *socket)
-{
-    qint64 before = socket->bytesToWrite();
-    while (before > 0 && socket->state() == QAbstractSocket::ConnectedState) {
-        socket->flush();
-        const qint64 after = socket->bytesToWrite();
-        if (after >= before) {
-            break;
-        }
-        before = after;
-    }
 }
 
 QByteArray headerValue(const QList<QByteArray> &lines, QByteArrayView name)

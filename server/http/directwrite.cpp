@@ -30,4 +30,17 @@ bool writeDirect(QTcpSocket *socket, const QByteArray &data)
     return false;
 }
 
+void flushNow(QTcpSocket *socket)
+{
+    qint64 before = socket->bytesToWrite();
+    while (before > 0 && socket->state() == QAbstractSocket::ConnectedState) {
+        socket->flush();
+        const qint64 after = socket->bytesToWrite();
+        if (after >= before) {
+            break;
+        }
+        before = after;
+    }
+}
+
 } // namespace Patchwork::Server

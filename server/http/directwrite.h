@@ -16,4 +16,8 @@ namespace Patchwork::Server
 // Returns true when the kernel took it all: Qt then emits no bytesWritten() for these bytes.
 bool writeDirect(QTcpSocket *socket, const QByteArray &data);
 
+// Writes as much of Qt's write buffer as the kernel takes now, instead of waiting for the next write
+// notification.
+void flushNow(QTcpSocket *socket);
+
 } // namespace Patchwork::Server

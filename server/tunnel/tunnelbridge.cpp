@@ -21,20 +21,6 @@ namespace
 using OpCode = WebSocketCodec::OpCode;
 using Kind = WebSocketCodec::Event::Kind;
 
-// Writes as much as the kernel takes now instead of waiting for the next write notification.
-void flushNow(QTcpSocket *socket)
-{
-    qint64 before = socket->bytesToWrite();
-    while (before > 0 && socket->state() == QAbstractSocket::ConnectedState) {
-        socket->flush();
-        const qint64 after = socket->bytesToWrite();
-        if (after >= before) {
-            break;
-        }
-        before = after;
-    }
-}
-
 qint64 earliest(qint64 a, qint64 b)
 {
     if (a < 0) {
