@@ -20,7 +20,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <thread>
-#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "util/logging.h"
@@ -464,6 +464,7 @@ void ReplayJournal::Writer::run()
 #endif
     Operations batch;
     std::vector<bool> skipped;
+    std::vector<std::pair<qint64, size_t>> inserts; // seq, index in batch
     std::unique_lock<std::mutex> lock(m_mutex);
     for (;;) {
         m_wake.wait(lock, [this]() { return !m_queue.empty() || m_stopping; });
@@ -479,15 +480,20 @@ void ReplayJournal::Writer::run()
 
         // A message kept and let go within what was taken (evicted at once, or soon after) is never written.
         skipped.assign(batch.size(), false);
-        {
-            std::unordered_map<qint64, size_t> inserts;
-            for (size_t i = 0; i < batch.size(); ++i) {
-                if (batch[i].insert) {
-                    inserts.emplace(batch[i].seq, i);
-                } else if (const auto it = inserts.find(batch[i].seq); it != inserts.end()) {
-                    skipped[it->second] = true;
-                    skipped[i] = true;
-                }
+        // Inserts come in seq order (ReplayBuffer numbers what it keeps), so a delete finds its insert by
+        // binary search; were they ever out of order, a pair would only go unnoticed and be written.
+        inserts.clear();
+        for (size_t i = 0; i < batch.size(); ++i) {
+            const qint64 seq = batch[i].seq;
+            if (batch[i].insert) {
+                inserts.emplace_back(seq, i);
+                continue;
+            }
+            const auto it = std::lower_bound(
+                inserts.begin(), inserts.end(), seq, [](const auto &entry, qint64 s) { return entry.first < s; });
+            if (it != inserts.end() && it->first == seq) {
+                skipped[it->second] = true;
+                skipped[i] = true;
             }
         }
         // One transaction for up to BATCH_OPERATIONS operations or BATCH_BYTES (group commit).
