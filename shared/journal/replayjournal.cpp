@@ -231,7 +231,8 @@ private:
     using Operations = std::vector<Operation>;
 
     void run();
-    int write(const Operations &batch, size_t begin, size_t end, const std::vector<bool> &skipped);
+    // One transaction: the operations [begin, end) of batch.
+    int write(const Operations &batch, size_t begin, size_t end);
     void fail(int rc, const char *what);
     void drop(Operations *operations, qint64 &bytes);
 
@@ -240,7 +241,11 @@ private:
     QByteArray m_run;
     Statement m_insert;
     Statement m_delete;
-    QByteArray m_headers; // the writer's: the encoded headers of the insert being bound
+    // The writer's, reused by every transaction: the encoded headers of the insert being bound, which
+    // operations are skipped, and the inserts by seq (seq, index).
+    QByteArray m_headers;
+    std::vector<bool> m_skipped;
+    std::vector<std::pair<qint64, size_t>> m_inserts;
     std::thread m_thread;
     int m_commits = 0;
 
@@ -463,8 +468,6 @@ void ReplayJournal::Writer::run()
     }
 #endif
     Operations batch;
-    std::vector<bool> skipped;
-    std::vector<std::pair<qint64, size_t>> inserts; // seq, index in batch
     std::unique_lock<std::mutex> lock(m_mutex);
     for (;;) {
         m_wake.wait(lock, [this]() { return !m_queue.empty() || m_stopping; });
@@ -478,24 +481,6 @@ void ReplayJournal::Writer::run()
         m_queuedBytes = 0;
         lock.unlock();
 
-        // A message kept and let go within what was taken (evicted at once, or soon after) is never written.
-        skipped.assign(batch.size(), false);
-        // Inserts come in seq order (ReplayBuffer numbers what it keeps), so a delete finds its insert by
-        // binary search; were they ever out of order, a pair would only go unnoticed and be written.
-        inserts.clear();
-        for (size_t i = 0; i < batch.size(); ++i) {
-            const qint64 seq = batch[i].seq;
-            if (batch[i].insert) {
-                inserts.emplace_back(seq, i);
-                continue;
-            }
-            const auto it = std::lower_bound(
-                inserts.begin(), inserts.end(), seq, [](const auto &entry, qint64 s) { return entry.first < s; });
-            if (it != inserts.end() && it->first == seq) {
-                skipped[it->second] = true;
-                skipped[i] = true;
-            }
-        }
         // One transaction for up to BATCH_OPERATIONS operations or BATCH_BYTES (group commit).
         int rc = SQLITE_OK;
         for (size_t begin = 0; begin < batch.size() && rc == SQLITE_OK;) {
@@ -504,7 +489,7 @@ void ReplayJournal::Writer::run()
             while (end < batch.size() && end - begin < BATCH_OPERATIONS && bytes < BATCH_BYTES) {
                 bytes += batch[end++].size;
             }
-            rc = write(batch, begin, end, skipped);
+            rc = write(batch, begin, end);
             const SteadyClock::time_point now = SteadyClock::now();
             Stats delays;
             for (size_t i = begin; i < end; ++i) {
@@ -541,15 +526,35 @@ void ReplayJournal::Writer::run()
     }
 }
 
-int ReplayJournal::Writer::write(const Operations &batch, size_t begin, size_t end, const std::vector<bool> &skipped)
+int ReplayJournal::Writer::write(const Operations &batch, size_t begin, size_t end)
 {
-    if (std::find(skipped.begin() + qsizetype(begin), skipped.begin() + qsizetype(end), false)
-        == skipped.begin() + qsizetype(end)) {
+    // A message kept and let go within one transaction (evicted at once, or soon after) is never written.
+    // Only within one: were the pair split across two, a crash between them could leave a hole among the
+    // channel's stored messages. Inserts come in seq order (ReplayBuffer numbers what it keeps), so a
+    // delete finds its insert by binary search; were they ever out of order, a pair would only go unnoticed.
+    m_skipped.assign(end - begin, false);
+    m_inserts.clear();
+    size_t left = end - begin;
+    for (size_t i = begin; i < end; ++i) {
+        const qint64 seq = batch[i].seq;
+        if (batch[i].insert) {
+            m_inserts.emplace_back(seq, i - begin);
+            continue;
+        }
+        const auto it = std::lower_bound(
+            m_inserts.begin(), m_inserts.end(), seq, [](const auto &entry, qint64 s) { return entry.first < s; });
+        if (it != m_inserts.end() && it->first == seq) {
+            m_skipped[it->second] = true;
+            m_skipped[i - begin] = true;
+            left -= 2;
+        }
+    }
+    if (left == 0) {
         return SQLITE_OK; // nothing left to write
     }
     int rc = exec(m_db, "BEGIN");
     for (size_t i = begin; i < end && rc == SQLITE_OK; ++i) {
-        if (skipped[i]) {
+        if (m_skipped[i - begin]) {
             continue;
         }
         const Operation &op = batch[i];

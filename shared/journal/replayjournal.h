@@ -20,7 +20,7 @@ namespace Patchwork
 // loop in which anything was collected (or when a thousand operations wait) they are handed to the writer
 // under its mutex, and it is woken. The writer takes everything queued and commits it in transactions of
 // up to a few thousand operations or a few MiB (group commit without a timer); a message stored and
-// removed within what it took is never written. If what is not committed outgrows its bound the journal
+// removed within one transaction is never written. If what is not committed outgrows its bound the journal
 // drops what waits and the run can no longer end cleanly; the next message of each channel that lost some
 // is written with gapBefore. The first write error (a full disk) is logged and ends journaling for the
 // run: the relay goes on in memory.
