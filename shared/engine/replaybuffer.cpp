@@ -254,7 +254,7 @@ void ReplayBuffer::attachStore(ReplayStore *store,
         m_nextSeq = qMax(m_nextSeq, r.seq + 1);
         if (!isEnabled()) {
             if (m_store) {
-                m_store->removed(r.seq);
+                m_store->removed(r.key, r.seq);
             }
             continue;
         }
@@ -331,7 +331,7 @@ void ReplayBuffer::evictOldest(Buffer *b)
     m_totalBytes -= e.cost;
     b->lastEvicted = e.message.id;
     if (m_store) {
-        m_store->removed(e.seq);
+        m_store->removed(b->key, e.seq);
     }
     b->entries.pop_front();
     if (!b->entries.empty()) {
@@ -471,7 +471,7 @@ void ReplayBuffer::clear()
 {
     if (m_store) {
         for (const Entry *e = m_oldest; e; e = e->newer) {
-            m_store->removed(e->seq);
+            m_store->removed(e->buffer->key, e->seq);
         }
     }
     const QList<QByteArray> keys = m_buffers.keys();

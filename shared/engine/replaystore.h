@@ -14,15 +14,15 @@ namespace Patchwork
 {
 
 // The durable side of the replay buffers (PROTOCOL §4.1): ReplayBuffer tells it, in publish order, every
-// message it keeps and every one it lets go, and never waits for it (a store writes behind, on a thread
-// of its own). What a store holds is read once, at start-up, by whoever owns it, and handed to
-// ReplayBuffer::restore(); the buffer in memory stays the only read path.
+// message it keeps and every one it lets go (always the oldest its channel still keeps), and never waits for it (a
+// store writes behind, on a thread of its own). What a store holds is read once, at start-up, by whoever owns it, and
+// handed to ReplayBuffer::restore(); the buffer in memory stays the only read path.
 class ReplayStore
 {
 public:
     // One kept message. `seq` orders all messages of all channels and identifies the message in
-    // removed(); `unixMs` is when it was kept; `gapBefore` says that messages published before it on
-    // its channel may have been lost (an unclean stop came between them).
+    // removed(), with its channel's key; `unixMs` is when it was kept; `gapBefore` says that messages
+    // published before it on its channel may have been lost (an unclean stop came between them).
     struct Record
     {
         qint64 seq = 0;
@@ -57,7 +57,7 @@ public:
     virtual ~ReplayStore() = default;
 
     virtual void stored(Record record) = 0;
-    virtual void removed(qint64 seq) = 0;
+    virtual void removed(const QByteArray &key, qint64 seq) = 0;
     virtual Stats stats() const = 0;
 };
 

@@ -18,8 +18,11 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
+#include <deque>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -33,7 +36,7 @@ namespace Patchwork
 namespace
 {
 
-constexpr int SCHEMA_VERSION = 1;
+constexpr int SCHEMA_VERSION = 2; // blocks (1: a row per message, converted when opened)
 // One transaction takes at most this much of the queue (group commit).
 constexpr size_t BATCH_OPERATIONS = 4096;
 constexpr qint64 BATCH_BYTES = qint64(4) * 1024 * 1024;
@@ -48,9 +51,10 @@ constexpr int VACUUM_EVERY = 256;
 constexpr int VACUUM_FREE_PAGES = 1024;
 // Runs remembered, newest first; ids of older runs are no longer vouched for.
 constexpr int KEEP_RUNS = 1000;
-// Operations are handed to the writer at once when this many wait (or BATCH_BYTES), without waiting for
-// the end of the event loop's pass.
+// Operations are handed to the writer when the owner's event loop has a pass without new ones, or at once
+// when this many wait (or BATCH_BYTES) or the oldest has waited HAND_OVER_AGE.
 constexpr size_t HAND_OVER_OPERATIONS = 1024;
+constexpr auto HAND_OVER_AGE = std::chrono::milliseconds(10);
 
 using SteadyClock = std::chrono::steady_clock;
 
@@ -65,23 +69,141 @@ bool isCorruption(int rc)
     return primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB;
 }
 
-// Headers as a blob: per header a 32-bit little-endian length and the bytes of the name, then the same
-// for the value. Into `out`, whose storage is reused.
-void encodeHeaders(const HeaderList &headers, QByteArray *out)
+// A block's data: its messages in seq order, each as its seq, time and unix_ms (64-bit little-endian), a
+// byte for gapBefore, then its id, its headers (a 32-bit count, then each name and value) and its body,
+// each of these byte strings as a 32-bit little-endian length and the bytes.
+class BlockWriter
 {
-    out->resize(0); // keeps the storage
-    const auto put = [out](const QByteArray &bytes) {
-        const quint32 length = qToLittleEndian(quint32(bytes.size()));
-        out->append(reinterpret_cast<const char *>(&length), sizeof(length));
-        out->append(bytes);
-    };
-    for (const auto &h : headers) {
-        put(h.first);
-        put(h.second);
+public:
+    explicit BlockWriter(QByteArray *out)
+        : m_out(out)
+    {
+        m_out->resize(0); // keeps the storage
     }
-}
+    // One resize and plain copies: QByteArray::append per field was most of the writer's time.
+    void add(const ReplayStore::Record &r)
+    {
+        qsizetype size = 3 * sizeof(qint64) + 1 + 3 * sizeof(quint32) + r.message.id.size() + r.message.body.size();
+        for (const auto &h : r.message.headers) {
+            size += 2 * sizeof(quint32) + h.first.size() + h.second.size();
+        }
+        const qsizetype at = m_out->size();
+        m_out->resize(at + size);
+        m_at = m_out->data() + at;
+        putInt(r.seq);
+        putInt(r.message.time);
+        putInt(r.unixMs);
+        *m_at++ = r.gapBefore ? 1 : 0;
+        putBytes(r.message.id);
+        putLength(r.message.headers.size());
+        for (const auto &h : r.message.headers) {
+            putBytes(h.first);
+            putBytes(h.second);
+        }
+        putBytes(r.message.body);
+    }
 
-bool decodeHeaders(QByteArrayView blob, HeaderList *headers)
+private:
+    void putInt(qint64 value)
+    {
+        qToLittleEndian(value, m_at);
+        m_at += sizeof(value);
+    }
+    void putLength(qsizetype length)
+    {
+        qToLittleEndian(quint32(length), m_at);
+        m_at += sizeof(quint32);
+    }
+    void putBytes(const QByteArray &bytes)
+    {
+        putLength(bytes.size());
+        if (!bytes.isEmpty()) {
+            std::memcpy(m_at, bytes.constData(), size_t(bytes.size()));
+            m_at += bytes.size();
+        }
+    }
+
+    QByteArray *m_out;
+    char *m_at = nullptr;
+};
+
+// Reads a block's data back; false when it is damaged.
+class BlockReader
+{
+public:
+    explicit BlockReader(QByteArrayView data)
+        : m_data(data)
+    {
+    }
+    bool atEnd() const
+    {
+        return m_at == m_data.size();
+    }
+    bool next(ReplayStore::Record *r)
+    {
+        quint32 headers = 0;
+        char gap = 0;
+        if (!takeInt(&r->seq) || !takeInt(&r->message.time) || !takeInt(&r->unixMs) || !takeByte(&gap)
+            || !takeBytes(&r->message.id) || !takeLength(&headers)) {
+            return false;
+        }
+        r->gapBefore = gap != 0;
+        for (quint32 i = 0; i < headers; ++i) {
+            QByteArray name;
+            QByteArray value;
+            if (!takeBytes(&name) || !takeBytes(&value)) {
+                return false;
+            }
+            r->message.headers.append({name, value});
+        }
+        return takeBytes(&r->message.body);
+    }
+
+private:
+    bool takeInt(qint64 *value)
+    {
+        if (m_data.size() - m_at < qsizetype(sizeof(qint64))) {
+            return false;
+        }
+        *value = qFromLittleEndian<qint64>(m_data.data() + m_at);
+        m_at += sizeof(qint64);
+        return true;
+    }
+    bool takeByte(char *value)
+    {
+        if (m_at >= m_data.size()) {
+            return false;
+        }
+        *value = m_data[m_at++];
+        return true;
+    }
+    bool takeLength(quint32 *length)
+    {
+        if (m_data.size() - m_at < 4) {
+            return false;
+        }
+        *length = qFromLittleEndian<quint32>(m_data.data() + m_at);
+        m_at += 4;
+        return true;
+    }
+    bool takeBytes(QByteArray *bytes)
+    {
+        quint32 length = 0;
+        if (!takeLength(&length) || quint64(m_data.size() - m_at) < length) {
+            return false;
+        }
+        *bytes = m_data.sliced(m_at, length).toByteArray();
+        m_at += length;
+        return true;
+    }
+
+    QByteArrayView m_data;
+    qsizetype m_at = 0;
+};
+
+// Headers as version 1 of the file stored them, in a column of their own: per header a 32-bit
+// little-endian length and the bytes of the name, then the same for the value.
+bool decodeV1Headers(QByteArrayView blob, HeaderList *headers)
 {
     qsizetype at = 0;
     const auto take = [&](QByteArray *bytes) {
@@ -175,9 +297,128 @@ QString moveAside(const QString &path)
     return aside;
 }
 
+// The hash of a channel key, for the writer's map of channels.
+struct KeyHash
+{
+    size_t operator()(const QByteArray &key) const
+    {
+        return qHash(key);
+    }
+};
+
+// The runs a file remembers, oldest first.
+int readRuns(sqlite3 *db, QList<ReplayStore::Run> *runs)
+{
+    Statement s;
+    int rc = s.prepare(db, "SELECT prefix, clean FROM runs ORDER BY seq");
+    while (rc == SQLITE_OK && (rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+        runs->append({columnBlob(s.get(), 0), sqlite3_column_int(s.get(), 1) != 0});
+        rc = SQLITE_OK;
+    }
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+// The messages of a version 1 file: a row each.
+int readV1Records(sqlite3 *db, QList<ReplayStore::Record> *records)
+{
+    Statement messages;
+    int rc = messages.prepare(
+        db, "SELECT seq, channel, id, time, unix_ms, gap_before, headers, body FROM messages ORDER BY seq");
+    while (rc == SQLITE_OK && (rc = sqlite3_step(messages.get())) == SQLITE_ROW) {
+        sqlite3_stmt *s = messages.get();
+        ReplayStore::Record r;
+        r.seq = sqlite3_column_int64(s, 0);
+        r.key = columnBlob(s, 1);
+        r.message.id = columnBlob(s, 2);
+        r.message.time = sqlite3_column_int64(s, 3);
+        r.unixMs = sqlite3_column_int64(s, 4);
+        r.gapBefore = sqlite3_column_int(s, 5) != 0;
+        if (!decodeV1Headers(columnBlob(s, 6), &r.message.headers)) {
+            return SQLITE_CORRUPT;
+        }
+        r.message.body = columnBlob(s, 7);
+        records->append(std::move(r));
+        rc = SQLITE_OK;
+    }
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+// The messages of the blocks still kept (at or after their channel's cut), in seq order. `block` is told
+// of every block: its channel, the seqs of its first and last message, and the channel's cut (0 if none).
+template <typename BlockFound> int readBlocks(sqlite3 *db, QList<ReplayStore::Record> *records, BlockFound block)
+{
+    QHash<QByteArray, qint64> cuts;
+    Statement s;
+    int rc = s.prepare(db, "SELECT channel, live_from FROM cuts");
+    while (rc == SQLITE_OK && (rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+        cuts.insert(columnBlob(s.get(), 0), sqlite3_column_int64(s.get(), 1));
+        rc = SQLITE_OK;
+    }
+    if (rc != SQLITE_DONE) {
+        return rc;
+    }
+    bool ordered = true;
+    rc = s.prepare(db, "SELECT first_seq, channel, data FROM blocks ORDER BY first_seq");
+    while (rc == SQLITE_OK && (rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+        const qint64 first = sqlite3_column_int64(s.get(), 0);
+        const QByteArray key = columnBlob(s.get(), 1);
+        const qint64 cut = cuts.value(key);
+        BlockReader reader(QByteArrayView(static_cast<const char *>(sqlite3_column_blob(s.get(), 2)),
+                                          sqlite3_column_bytes(s.get(), 2)));
+        qint64 last = first - 1;
+        while (!reader.atEnd()) {
+            ReplayStore::Record r;
+            if (!reader.next(&r) || r.seq <= last || (last < first && r.seq != first)) {
+                return SQLITE_CORRUPT;
+            }
+            last = r.seq;
+            if (r.seq < cut) {
+                continue;
+            }
+            r.key = key;
+            ordered = ordered && (records->isEmpty() || records->constLast().seq < r.seq);
+            records->append(std::move(r));
+        }
+        if (last < first) {
+            return SQLITE_CORRUPT; // a block without a message
+        }
+        block(key, first, last, cut);
+        rc = SQLITE_OK;
+    }
+    if (rc != SQLITE_DONE) {
+        return rc;
+    }
+    // The blocks of channels published to at once interleave.
+    if (!ordered) {
+        std::sort(records->begin(), records->end(), [](const auto &a, const auto &b) { return a.seq < b.seq; });
+    }
+    return SQLITE_OK;
+}
+
+constexpr const char *CREATE_V2 = "CREATE TABLE IF NOT EXISTS blocks(first_seq INTEGER PRIMARY KEY,"
+                                  " channel BLOB NOT NULL, data BLOB NOT NULL);"
+                                  "CREATE TABLE IF NOT EXISTS cuts(channel BLOB PRIMARY KEY,"
+                                  " live_from INTEGER NOT NULL) WITHOUT ROWID;"
+                                  "PRAGMA user_version=2;";
+
+// The file's schema version; SQLITE_FORMAT for a newer one.
+int schemaVersion(sqlite3 *db, qint64 *version)
+{
+    const int rc = queryInt(db, "PRAGMA user_version", version);
+    return rc == SQLITE_OK && *version > SCHEMA_VERSION ? SQLITE_FORMAT : rc;
+}
+
 } // namespace
 
 // The file and the thread that writes it.
+//
+// The file (schema version 2) keeps a channel's messages in blocks: the messages of one channel written
+// in one transaction form one row of `blocks`, keyed by the seq of its first message. Since a channel
+// always lets go of its oldest message first, what it let go of is a cut: `cuts` holds, for a channel
+// whose oldest block is partly let go, the seq before which every message of it is let go; a block whose
+// messages are all before the cut is deleted. A transaction therefore writes a row or two per channel it touched,
+// not one per operation (README "Durable replay": the SQLite work per message was what the publish
+// throughput lost). Version 1, a row per message, is converted when opened.
 class ReplayJournal::Writer
 {
 public:
@@ -205,6 +446,8 @@ public:
     bool add(Record &&record, qint64 seq, bool insert);
     // On the owner's thread: hands what add() collected to the writer, under the mutex once, and wakes it.
     void handOver();
+    // On the owner's thread: whether operations wait that are younger than HAND_OVER_AGE.
+    bool pendingYoung() const;
     Stats stats() const;
     // Hands over what is left, stops the thread once everything queued is written, marks the run clean if
     // nothing was lost, and closes the file.
@@ -213,7 +456,7 @@ public:
 private:
     struct Operation
     {
-        Record record; // inserts
+        Record record; // the key of removals too
         qint64 seq = 0;
         bool insert = false;
         qint64 size = 0; // bytes(), fixed when queued
@@ -230,24 +473,45 @@ private:
 
     using Operations = std::vector<Operation>;
 
+    // A channel as the file holds it.
+    struct Channel
+    {
+        struct Block
+        {
+            qint64 first;
+            qint64 last;
+        };
+        std::deque<Block> blocks; // oldest first
+        qint64 liveFrom = 0; // its messages before this seq are let go
+        qint64 storedCut = 0; // its row in `cuts`, 0 for none
+        quint64 transaction = 0; // the transaction `inserts` belongs to
+        std::vector<size_t> inserts; // that transaction's inserts of the channel, as indexes into its batch
+    };
+    using Channels = std::unordered_map<QByteArray, Channel, KeyHash>;
+
+    int prepareStatements();
     void run();
     // One transaction: the operations [begin, end) of batch.
     int write(const Operations &batch, size_t begin, size_t end);
+    // The statements of write()'s transaction.
+    int apply(const Operations &batch, size_t begin, size_t end);
     void fail(int rc, const char *what);
     void drop(Operations *operations, qint64 &bytes);
 
     sqlite3 *m_db;
     Options m_options;
     QByteArray m_run;
-    Statement m_insert;
-    Statement m_delete;
-    // The writer's, reused by every transaction: the encoded headers of the insert being bound, which
-    // operations are skipped, and the inserts by seq (seq, index).
-    QByteArray m_headers;
-    std::vector<bool> m_skipped;
-    std::vector<std::pair<qint64, size_t>> m_inserts;
+    Statement m_insertBlock;
+    Statement m_deleteBlock;
+    Statement m_storeCut;
+    Statement m_deleteCut;
+    // The writer's: the channels the file holds, and for apply(), reused by every transaction: the data
+    // of the block being written and the channels the transaction touches.
+    Channels m_channels;
+    QByteArray m_data;
+    std::vector<Channels::value_type *> m_touched;
+    quint64 m_transactions = 0;
     std::thread m_thread;
-    int m_commits = 0;
 
     // The owner's thread only: operations not handed over yet. The vectors of m_pending, m_queue and the
     // writer's batch change hands by swapping, so their storage is reused rather than reallocated.
@@ -281,13 +545,10 @@ int ReplayJournal::Writer::open(Contents *contents)
     }
     qint64 version = 0;
     if (rc == SQLITE_OK) {
-        rc = queryInt(m_db, "PRAGMA user_version", &version);
+        rc = schemaVersion(m_db, &version); // a newer file is left alone
     }
     if (rc != SQLITE_OK) {
         return rc;
-    }
-    if (version > SCHEMA_VERSION) {
-        return SQLITE_FORMAT; // written by a newer Patchwork: left alone
     }
     {
         Statement mode;
@@ -308,49 +569,58 @@ int ReplayJournal::Writer::open(Contents *contents)
         + QByteArray::number(WAL_CHECKPOINT_PAGES) + ";PRAGMA cache_size=-" + QByteArray::number(CACHE_KIB) + ';';
     rc = exec(m_db, pragmas.constData());
     if (rc == SQLITE_OK && version == 0) {
-        rc = exec(m_db,
-                  "BEGIN;"
-                  "CREATE TABLE IF NOT EXISTS runs(seq INTEGER PRIMARY KEY, prefix BLOB NOT NULL UNIQUE,"
-                  " clean INTEGER NOT NULL);"
-                  "CREATE TABLE IF NOT EXISTS messages(seq INTEGER PRIMARY KEY, channel BLOB NOT NULL,"
-                  " id BLOB NOT NULL, time INTEGER NOT NULL, unix_ms INTEGER NOT NULL,"
-                  " gap_before INTEGER NOT NULL, headers BLOB NOT NULL, body BLOB NOT NULL);"
-                  "PRAGMA user_version=1;"
-                  "COMMIT;");
+        const QByteArray create = QByteArrayLiteral("BEGIN;"
+                                                    "CREATE TABLE IF NOT EXISTS runs(seq INTEGER PRIMARY KEY,"
+                                                    " prefix BLOB NOT NULL UNIQUE, clean INTEGER NOT NULL);")
+                                  + CREATE_V2 + "COMMIT;";
+        rc = exec(m_db, create.constData());
+    }
+    if (rc == SQLITE_OK) {
+        rc = readRuns(m_db, &contents->runs);
     }
     if (rc != SQLITE_OK) {
         return rc;
     }
 
-    Statement runs;
-    rc = runs.prepare(m_db, "SELECT prefix, clean FROM runs ORDER BY seq");
-    while (rc == SQLITE_OK && (rc = sqlite3_step(runs.get())) == SQLITE_ROW) {
-        contents->runs.append({columnBlob(runs.get(), 0), sqlite3_column_int(runs.get(), 1) != 0});
-        rc = SQLITE_OK;
-    }
-    if (rc != SQLITE_DONE && rc != SQLITE_OK) {
-        return rc;
-    }
-    Statement messages;
-    rc = messages.prepare(
-        m_db, "SELECT seq, channel, id, time, unix_ms, gap_before, headers, body FROM messages ORDER BY seq");
-    while (rc == SQLITE_OK && (rc = sqlite3_step(messages.get())) == SQLITE_ROW) {
-        sqlite3_stmt *s = messages.get();
-        Record r;
-        r.seq = sqlite3_column_int64(s, 0);
-        r.key = columnBlob(s, 1);
-        r.message.id = columnBlob(s, 2);
-        r.message.time = sqlite3_column_int64(s, 3);
-        r.unixMs = sqlite3_column_int64(s, 4);
-        r.gapBefore = sqlite3_column_int(s, 5) != 0;
-        if (!decodeHeaders(columnBlob(s, 6), &r.message.headers)) {
-            return SQLITE_CORRUPT;
+    if (version == 1) {
+        // A row per message: converted to blocks in one transaction, as if published anew.
+        rc = readV1Records(m_db, &contents->records);
+        if (rc == SQLITE_OK) {
+            const QByteArray create = QByteArrayLiteral("BEGIN;") + CREATE_V2;
+            rc = exec(m_db, create.constData());
         }
-        r.message.body = columnBlob(s, 7);
-        contents->records.append(std::move(r));
-        rc = SQLITE_OK;
+        if (rc == SQLITE_OK) {
+            rc = prepareStatements();
+        }
+        Operations all;
+        all.reserve(size_t(contents->records.size()));
+        for (const Record &r : std::as_const(contents->records)) {
+            Operation &op = all.emplace_back();
+            op.record = r;
+            op.seq = r.seq;
+            op.insert = true;
+        }
+        if (rc == SQLITE_OK) {
+            rc = apply(all, 0, all.size());
+        }
+        if (rc == SQLITE_OK) {
+            rc = exec(m_db, "DROP TABLE messages; COMMIT;");
+        }
+        if (rc != SQLITE_OK) {
+            exec(m_db, "ROLLBACK");
+            return rc;
+        }
+    } else {
+        rc = readBlocks(m_db, &contents->records, [this](const QByteArray &key, qint64 first, qint64 last, qint64 cut) {
+            Channel &c = m_channels[key];
+            c.blocks.push_back({first, last});
+            c.liveFrom = c.storedCut = cut;
+        });
+        if (rc == SQLITE_OK) {
+            rc = prepareStatements();
+        }
     }
-    if (rc != SQLITE_DONE && rc != SQLITE_OK) {
+    if (rc != SQLITE_OK) {
         return rc;
     }
 
@@ -365,14 +635,20 @@ int ReplayJournal::Writer::open(Contents *contents)
             "DELETE FROM runs WHERE seq <= (SELECT max(seq) FROM runs) - " + QByteArray::number(KEEP_RUNS);
         rc = exec(m_db, prune.constData());
     }
+    return rc;
+}
+
+int ReplayJournal::Writer::prepareStatements()
+{
+    int rc = m_insertBlock.prepare(m_db, "INSERT OR REPLACE INTO blocks(first_seq, channel, data) VALUES(?1, ?2, ?3)");
     if (rc == SQLITE_OK) {
-        rc = m_insert.prepare(
-            m_db,
-            "INSERT OR REPLACE INTO messages(seq, channel, id, time, unix_ms, gap_before, headers, body)"
-            " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+        rc = m_deleteBlock.prepare(m_db, "DELETE FROM blocks WHERE first_seq = ?1");
     }
     if (rc == SQLITE_OK) {
-        rc = m_delete.prepare(m_db, "DELETE FROM messages WHERE seq = ?1");
+        rc = m_storeCut.prepare(m_db, "INSERT OR REPLACE INTO cuts(channel, live_from) VALUES(?1, ?2)");
+    }
+    if (rc == SQLITE_OK) {
+        rc = m_deleteCut.prepare(m_db, "DELETE FROM cuts WHERE channel = ?1");
     }
     return rc;
 }
@@ -389,7 +665,13 @@ bool ReplayJournal::Writer::add(Record &&record, qint64 seq, bool insert)
     op.queuedAt = SteadyClock::now();
     op.size = op.bytes();
     m_pendingBytes += op.size;
-    return m_pending.size() >= HAND_OVER_OPERATIONS || m_pendingBytes >= BATCH_BYTES;
+    return m_pending.size() >= HAND_OVER_OPERATIONS || m_pendingBytes >= BATCH_BYTES
+           || op.queuedAt - m_pending.front().queuedAt >= HAND_OVER_AGE;
+}
+
+bool ReplayJournal::Writer::pendingYoung() const
+{
+    return !m_pending.empty() && SteadyClock::now() - m_pending.front().queuedAt < HAND_OVER_AGE;
 }
 
 void ReplayJournal::Writer::handOver()
@@ -528,57 +810,9 @@ void ReplayJournal::Writer::run()
 
 int ReplayJournal::Writer::write(const Operations &batch, size_t begin, size_t end)
 {
-    // A message kept and let go within one transaction (evicted at once, or soon after) is never written.
-    // Only within one: were the pair split across two, a crash between them could leave a hole among the
-    // channel's stored messages. Inserts come in seq order (ReplayBuffer numbers what it keeps), so a
-    // delete finds its insert by binary search; were they ever out of order, a pair would only go unnoticed.
-    m_skipped.assign(end - begin, false);
-    m_inserts.clear();
-    size_t left = end - begin;
-    for (size_t i = begin; i < end; ++i) {
-        const qint64 seq = batch[i].seq;
-        if (batch[i].insert) {
-            m_inserts.emplace_back(seq, i - begin);
-            continue;
-        }
-        const auto it = std::lower_bound(
-            m_inserts.begin(), m_inserts.end(), seq, [](const auto &entry, qint64 s) { return entry.first < s; });
-        if (it != m_inserts.end() && it->first == seq) {
-            m_skipped[it->second] = true;
-            m_skipped[i - begin] = true;
-            left -= 2;
-        }
-    }
-    if (left == 0) {
-        return SQLITE_OK; // nothing left to write
-    }
     int rc = exec(m_db, "BEGIN");
-    for (size_t i = begin; i < end && rc == SQLITE_OK; ++i) {
-        if (m_skipped[i - begin]) {
-            continue;
-        }
-        const Operation &op = batch[i];
-        sqlite3_stmt *s = op.insert ? m_insert.get() : m_delete.get();
-        sqlite3_bind_int64(s, 1, op.seq);
-        if (op.insert) {
-            const Record &r = op.record;
-            encodeHeaders(r.message.headers, &m_headers);
-            sqlite3_bind_blob(s, 2, r.key.constData(), int(r.key.size()), SQLITE_STATIC);
-            sqlite3_bind_blob(s, 3, r.message.id.constData(), int(r.message.id.size()), SQLITE_STATIC);
-            sqlite3_bind_int64(s, 4, r.message.time);
-            sqlite3_bind_int64(s, 5, r.unixMs);
-            sqlite3_bind_int(s, 6, r.gapBefore ? 1 : 0);
-            sqlite3_bind_blob(s, 7, m_headers.constData(), int(m_headers.size()), SQLITE_STATIC);
-            // A zero-length blob, never NULL, for an empty body.
-            sqlite3_bind_blob(s,
-                              8,
-                              r.message.body.constData() ? r.message.body.constData() : "",
-                              int(r.message.body.size()),
-                              SQLITE_STATIC);
-        }
-        rc = sqlite3_step(s);
-        rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
-        sqlite3_reset(s); // every parameter is bound anew for the next operation
+    if (rc == SQLITE_OK) {
+        rc = apply(batch, begin, end);
     }
     if (rc == SQLITE_OK) {
         rc = exec(m_db, "COMMIT");
@@ -587,10 +821,93 @@ int ReplayJournal::Writer::write(const Operations &batch, size_t begin, size_t e
         exec(m_db, "ROLLBACK");
         return rc;
     }
-    if (++m_commits % VACUUM_EVERY == 0) {
+    if (m_transactions % VACUUM_EVERY == 0) {
         qint64 freePages = 0;
         if (queryInt(m_db, "PRAGMA freelist_count", &freePages) == SQLITE_OK && freePages > VACUUM_FREE_PAGES) {
             exec(m_db, "PRAGMA incremental_vacuum");
+        }
+    }
+    return SQLITE_OK;
+}
+
+int ReplayJournal::Writer::apply(const Operations &batch, size_t begin, size_t end)
+{
+    // The operations by channel: its inserts, and its cut moved past what it let go.
+    const quint64 transaction = ++m_transactions;
+    m_touched.clear();
+    Channels::value_type *channel = nullptr;
+    for (size_t i = begin; i < end; ++i) {
+        const Operation &op = batch[i];
+        if (!channel || channel->first != op.record.key) {
+            channel = &*m_channels.try_emplace(op.record.key).first;
+            if (channel->second.transaction != transaction) {
+                channel->second.transaction = transaction;
+                channel->second.inserts.clear();
+                m_touched.push_back(channel);
+            }
+        }
+        if (op.insert) {
+            channel->second.inserts.push_back(i);
+        } else {
+            channel->second.liveFrom = qMax(channel->second.liveFrom, op.seq + 1);
+        }
+    }
+
+    // Per channel: its blocks let go entirely are deleted; what it keeps of this transaction's messages
+    // becomes a block (a message kept and let go within the transaction is never written; only within
+    // one, so that a crash between two commits cannot leave a hole among what a channel keeps); its cut
+    // is stored while its oldest block starts before it.
+    int rc = SQLITE_OK;
+    const auto step = [this](sqlite3_stmt *s) {
+        int result = sqlite3_step(s);
+        sqlite3_reset(s); // every parameter is bound anew for the next use
+        return result == SQLITE_DONE ? SQLITE_OK : result;
+    };
+    for (Channels::value_type *touched : m_touched) {
+        const QByteArray &key = touched->first;
+        Channel &c = touched->second;
+        while (rc == SQLITE_OK && !c.blocks.empty() && c.blocks.front().last < c.liveFrom) {
+            sqlite3_bind_int64(m_deleteBlock.get(), 1, c.blocks.front().first);
+            rc = step(m_deleteBlock.get());
+            c.blocks.pop_front();
+        }
+        BlockWriter data(&m_data);
+        qint64 first = -1;
+        qint64 last = -1;
+        for (const size_t i : c.inserts) {
+            const Record &r = batch[i].record;
+            if (r.seq >= c.liveFrom) {
+                data.add(r);
+                first = first < 0 ? r.seq : first;
+                last = r.seq;
+            }
+        }
+        if (rc == SQLITE_OK && first >= 0) {
+            sqlite3_stmt *s = m_insertBlock.get();
+            sqlite3_bind_int64(s, 1, first);
+            sqlite3_bind_blob(s, 2, key.constData(), int(key.size()), SQLITE_STATIC);
+            sqlite3_bind_blob(s, 3, m_data.constData(), int(m_data.size()), SQLITE_STATIC);
+            rc = step(s);
+            c.blocks.push_back({first, last});
+        }
+        const qint64 cut = !c.blocks.empty() && c.blocks.front().first < c.liveFrom ? c.liveFrom : 0;
+        if (rc == SQLITE_OK && cut != c.storedCut) {
+            sqlite3_stmt *s = cut ? m_storeCut.get() : m_deleteCut.get();
+            sqlite3_bind_blob(s, 1, key.constData(), int(key.size()), SQLITE_STATIC);
+            if (cut) {
+                sqlite3_bind_int64(s, 2, cut);
+            }
+            rc = step(s);
+            c.storedCut = cut;
+        }
+        if (rc != SQLITE_OK) {
+            return rc; // the transaction is rolled back and journaling ends: the map no longer matters
+        }
+    }
+    // Channels the file no longer holds are forgotten.
+    for (Channels::value_type *touched : m_touched) {
+        if (touched->second.blocks.empty() && touched->second.storedCut == 0) {
+            m_channels.erase(m_channels.find(touched->first));
         }
     }
     return SQLITE_OK;
@@ -657,8 +974,10 @@ void ReplayJournal::Writer::close()
                 << u"replay journal: cannot mark the run clean in %1: %2"_s.arg(m_options.path, errorText(m_db));
         }
     }
-    m_insert.finalize();
-    m_delete.finalize();
+    m_insertBlock.finalize();
+    m_deleteBlock.finalize();
+    m_storeCut.finalize();
+    m_deleteCut.finalize();
     sqlite3_close_v2(m_db);
     m_db = nullptr;
 }
@@ -714,28 +1033,57 @@ ReplayJournal::open(const Options &options, const QByteArray &runPrefix, Content
     }
 }
 
+QString ReplayJournal::read(const QString &path, Contents *contents)
+{
+    *contents = {};
+    sqlite3 *db = nullptr;
+    int rc = sqlite3_open_v2(QFile::encodeName(path).constData(), &db, SQLITE_OPEN_READWRITE, nullptr);
+    qint64 version = 0;
+    if (rc == SQLITE_OK) {
+        rc = schemaVersion(db, &version);
+    }
+    if (rc == SQLITE_OK) {
+        rc = readRuns(db, &contents->runs);
+    }
+    if (rc == SQLITE_OK) {
+        rc = version == 1 ? readV1Records(db, &contents->records)
+                          : readBlocks(db, &contents->records, [](const QByteArray &, qint64, qint64, qint64) {});
+    }
+    sqlite3_close_v2(db);
+    return rc == SQLITE_OK ? QString() : QString::fromUtf8(sqlite3_errstr(rc));
+}
+
 void ReplayJournal::stored(Record record)
 {
     const qint64 seq = record.seq;
     queued(m_writer->add(std::move(record), seq, true));
 }
 
-void ReplayJournal::removed(qint64 seq)
+void ReplayJournal::removed(const QByteArray &key, qint64 seq)
 {
-    queued(m_writer->add({}, seq, false));
+    Record record;
+    record.key = key;
+    queued(m_writer->add(std::move(record), seq, false));
 }
 
-// When the writer gets the operations: once per pass of the owner thread's event loop in which anything
-// was added (a posted call, run after the events of that pass), so that the mutex is taken and the writer
-// woken once for everything a burst of requests queued; at once when many wait. Taking the mutex for each
-// operation and waking the writer when the queue was empty cost more in context switches than the writing
-// itself (measured, README "Durable replay"). No timer is involved.
+// When the writer gets the operations: when the owner thread's event loop has a pass in which none were
+// added (a posted call sees that nothing came since it was posted), so that a burst of requests becomes
+// one hand-over and one transaction; at once when many wait or the oldest has waited HAND_OVER_AGE. The
+// writer's cost is per transaction and channel (README "Durable replay"): handing over every pass made
+// transactions of a couple of hundred operations under load, each a commit of its own. No timer is
+// involved, and an idle loop hands over in the pass after the last operation.
 void ReplayJournal::queued(bool handOverNow)
 {
+    m_added = true;
     if (handOverNow) {
         m_writer->handOver();
         return;
     }
+    postHandOver();
+}
+
+void ReplayJournal::postHandOver()
+{
     if (m_handOverPosted) {
         return;
     }
@@ -744,7 +1092,11 @@ void ReplayJournal::queued(bool handOverNow)
         &m_context,
         [this]() {
             m_handOverPosted = false;
-            m_writer->handOver();
+            if (std::exchange(m_added, false) && m_writer->pendingYoung()) {
+                postHandOver(); // more came in this pass: wait for a pass without
+            } else {
+                m_writer->handOver();
+            }
         },
         Qt::QueuedConnection);
 }

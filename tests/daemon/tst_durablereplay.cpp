@@ -17,6 +17,7 @@
 
 #include <csignal>
 
+#include "journal/replayjournal.h"
 #include "testhttpclient.h"
 #include "testutil.h"
 
@@ -175,16 +176,16 @@ QHash<QByteArray, QList<Stored>> readJournal(const QString &path, QByteArray *ch
         *check += reinterpret_cast<const char *>(sqlite3_column_text(s, 0));
     }
     sqlite3_finalize(s);
-    sqlite3_prepare_v2(db, "SELECT channel, id, body FROM messages ORDER BY seq", -1, &s, nullptr);
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        const auto blob = [s](int column) {
-            return QByteArray(static_cast<const char *>(sqlite3_column_blob(s, column)),
-                              sqlite3_column_bytes(s, column));
-        };
-        out[blob(0)].append({blob(1), blob(2)});
-    }
-    sqlite3_finalize(s);
     sqlite3_close(db);
+    // What a restart would restore, as the daemon reads it.
+    Patchwork::ReplayJournal::Contents contents;
+    const QString error = Patchwork::ReplayJournal::read(path, &contents);
+    if (!error.isEmpty()) {
+        *check += " cannot read: " + error.toUtf8();
+    }
+    for (const auto &r : std::as_const(contents.records)) {
+        out[r.key].append({r.message.id, r.message.body});
+    }
     return out;
 }
 

@@ -97,6 +97,33 @@ void snapshot(const QString &from, const QString &to)
     }
 }
 
+// Runs `statements` on the file (closed by its journal); what they yield, a row per line and its columns
+// separated by '|', or the error.
+QByteArray sql(const QString &path, const char *statements)
+{
+    sqlite3 *db = nullptr;
+    QByteArray out;
+    if (sqlite3_open(QFile::encodeName(path).constData(), &db) != SQLITE_OK) {
+        out = "cannot open: " + QByteArray(sqlite3_errmsg(db));
+    } else {
+        char *error = nullptr;
+        const auto row = [](void *to, int columns, char **values, char **) {
+            QByteArray *rows = static_cast<QByteArray *>(to);
+            for (int i = 0; i < columns; ++i) {
+                *rows += (i > 0 ? "|" : "") + QByteArray(values[i] ? values[i] : "NULL");
+            }
+            *rows += '\n';
+            return 0;
+        };
+        if (sqlite3_exec(db, statements, row, &out, &error) != SQLITE_OK) {
+            out = "error: " + QByteArray(error);
+            sqlite3_free(error);
+        }
+    }
+    sqlite3_close(db);
+    return out;
+}
+
 QStringList asideFiles(const QString &dir)
 {
     return QDir(dir).entryList({u"replay.sqlite.corrupt-*"_s}, QDir::Files, QDir::Name);
@@ -116,6 +143,8 @@ private Q_SLOTS:
     void uncleanStopTellsOfGaps();
     void droppedQueueMarksTheRunUnclean();
     void messagesKeptAndLetGoAtOnceAreNotWritten();
+    void channelsKeepBlocksAndCuts();
+    void versionOneFileIsConverted();
     void notADatabaseIsMovedAside();
     void damagedRecordIsMovedAside();
     void newerFileIsLeftAlone();
@@ -334,6 +363,94 @@ void TestReplayJournal::messagesKeptAndLetGoAtOnceAreNotWritten()
     QVERIFY(two.contents.runs[0].clean);
 }
 
+void TestReplayJournal::channelsKeepBlocksAndCuts()
+{
+    ReplayBuffer::Limits three;
+    three.count = 3;
+    {
+        // Two channels published to in turn, a transaction every third round: each transaction writes a
+        // block per channel, and what the count limit lets go moves the channel's cut.
+        Run one(m_path, "r1-", three);
+        for (int i = 1; i <= 10; ++i) {
+            one.publish("public/a"_ba, "a" + QByteArray::number(i));
+            one.publish("public/b"_ba, "b" + QByteArray::number(i));
+            if (i % 3 == 0) {
+                QVERIFY(one.flushed());
+            }
+        }
+    }
+    // Kept: a8 a9 a10 and b8 b9 b10 (seqs 15-20). Blocks a7-a9 and a10, the same for b; the blocks of
+    // rounds 1-6 are gone. A cut is the seq after the last message let go: a7 is 13, b7 14.
+    QCOMPARE(sql(m_path, "SELECT count(*) FROM blocks GROUP BY channel ORDER BY channel"), "2\n2\n"_ba);
+    QCOMPARE(sql(m_path, "SELECT channel, live_from FROM cuts ORDER BY channel"), "public/a|14\npublic/b|15\n"_ba);
+    {
+        Run two(m_path, "r2-", three);
+        QByteArrayList bodies;
+        qint64 seq = 0;
+        for (const ReplayStore::Record &r : std::as_const(two.contents.records)) {
+            QVERIFY(r.seq > seq); // in publish order over both channels
+            seq = r.seq;
+            bodies.append(r.message.body);
+        }
+        QCOMPARE(bodies, (QByteArrayList{"a8"_ba, "b8"_ba, "a9"_ba, "b9"_ba, "a10"_ba, "b10"_ba}));
+        QCOMPARE(two.find("public/a"_ba, "r1-f"), (QByteArrayList{"a9"_ba, "a10"_ba})); // r1-f: a8
+        QVERIFY(two.contents.runs[0].clean);
+    }
+    {
+        ReplayBuffer::Limits one;
+        one.count = 1;
+        Run lower(m_path, "r3-", one); // lets a8, a9, b8, b9 go: the older blocks and the cuts go with them
+    }
+    QCOMPARE(sql(m_path, "SELECT count(*) FROM blocks; SELECT count(*) FROM cuts"), "2\n0\n"_ba);
+    {
+        ReplayBuffer::Limits none;
+        none.count = 0;
+        Run off(m_path, "r4-", none); // replay is off: everything goes
+    }
+    QCOMPARE(sql(m_path, "SELECT count(*) FROM blocks; SELECT count(*) FROM cuts"), "0\n0\n"_ba);
+}
+
+void TestReplayJournal::versionOneFileIsConverted()
+{
+    // A file as version 1 wrote it: a row per message, headers in a blob of their own.
+    const qint64 at = 1'700'000'000'000;
+    QCOMPARE(sql(m_path,
+                 "CREATE TABLE runs(seq INTEGER PRIMARY KEY, prefix BLOB NOT NULL UNIQUE, clean INTEGER NOT NULL);"
+                 "CREATE TABLE messages(seq INTEGER PRIMARY KEY, channel BLOB NOT NULL, id BLOB NOT NULL,"
+                 " time INTEGER NOT NULL, unix_ms INTEGER NOT NULL, gap_before INTEGER NOT NULL,"
+                 " headers BLOB NOT NULL, body BLOB NOT NULL);"
+                 "INSERT INTO runs(prefix, clean) VALUES(CAST('r1-' AS BLOB), 1);"
+                 "INSERT INTO messages VALUES(1, CAST('public/a' AS BLOB), CAST('r1-1' AS BLOB), 1700000000,"
+                 " 1700000000000, 0, x'01000000580100000031', CAST('one' AS BLOB));"
+                 "INSERT INTO messages VALUES(2, CAST('public/b' AS BLOB), CAST('r1-2' AS BLOB), 1700000000,"
+                 " 1700000000000, 1, x'', CAST('two' AS BLOB));"
+                 "INSERT INTO messages VALUES(3, CAST('public/a' AS BLOB), CAST('r1-3' AS BLOB), 1700000001,"
+                 " 1700000001000, 0, x'', x'');"
+                 "PRAGMA user_version = 1;"),
+             QByteArray());
+    for (const QByteArray &prefix : {"r2-"_ba, "r3-"_ba}) { // converted, then read as converted
+        Run run(m_path, prefix, {}, at + 2000);
+        QVERIFY(run.journal);
+        QCOMPARE(run.contents.runs.size(), prefix == "r2-" ? 1 : 2);
+        QVERIFY(run.contents.runs[0].clean);
+        QCOMPARE(run.contents.records.size(), 3);
+        const ReplayStore::Record &first = run.contents.records[0];
+        QCOMPARE(first.seq, 1);
+        QCOMPARE(first.key, "public/a"_ba);
+        QCOMPARE(first.message.id, "r1-1"_ba);
+        QCOMPARE(first.message.time, 1'700'000'000);
+        QCOMPARE(first.unixMs, at);
+        QCOMPARE(first.message.headers, (HeaderList{{"X"_ba, "1"_ba}}));
+        QCOMPARE(first.message.body, "one"_ba);
+        QVERIFY(run.contents.records[1].gapBefore);
+        QCOMPARE(run.contents.records[2].message.id, "r1-3"_ba);
+        QCOMPARE(run.contents.records[2].message.body, QByteArray());
+        QCOMPARE(run.find("public/a"_ba, "all"), (QByteArrayList{"one"_ba, ""_ba}));
+    }
+    QCOMPARE(sql(m_path, "PRAGMA user_version; SELECT count(*) FROM sqlite_master WHERE name = 'messages'"),
+             "2\n0\n"_ba);
+}
+
 void TestReplayJournal::notADatabaseIsMovedAside()
 {
     QFile file(m_path);
@@ -364,11 +481,8 @@ void TestReplayJournal::damagedRecordIsMovedAside()
         Run one(m_path, "r1-");
         one.publish("public/a"_ba, "m1"_ba, {{"X-A"_ba, "1"_ba}});
     }
-    // A header blob that ends in the middle of a length: the file is sound, its content is not.
-    sqlite3 *db = nullptr;
-    QCOMPARE(sqlite3_open(QFile::encodeName(m_path).constData(), &db), SQLITE_OK);
-    QCOMPARE(sqlite3_exec(db, "UPDATE messages SET headers = x'0300'", nullptr, nullptr, nullptr), SQLITE_OK);
-    sqlite3_close(db);
+    // A block that ends in the middle of a message: the file is sound, its content is not.
+    QCOMPARE(sql(m_path, "UPDATE blocks SET data = substr(data, 1, length(data) - 1)"), QByteArray());
     QTest::ignoreMessage(QtWarningMsg, QRegularExpression(u"replay journal .* is damaged"_s));
     Run two(m_path, "r2-");
     QVERIFY(two.journal);
@@ -378,10 +492,7 @@ void TestReplayJournal::damagedRecordIsMovedAside()
 
 void TestReplayJournal::newerFileIsLeftAlone()
 {
-    sqlite3 *db = nullptr;
-    QCOMPARE(sqlite3_open(QFile::encodeName(m_path).constData(), &db), SQLITE_OK);
-    QCOMPARE(sqlite3_exec(db, "CREATE TABLE future(x); PRAGMA user_version = 9", nullptr, nullptr, nullptr), SQLITE_OK);
-    sqlite3_close(db);
+    QCOMPARE(sql(m_path, "CREATE TABLE future(x); PRAGMA user_version = 9"), QByteArray());
     QFile file(m_path);
     QVERIFY(file.open(QIODevice::ReadOnly));
     const QByteArray before = file.readAll();
