@@ -196,7 +196,7 @@ void ReplayBuffer::append(const QByteArray &key, const Message &message)
     const qint64 seq = m_nextSeq++;
     const qint64 unixMs = m_clock->unixMs();
     if (m_store) {
-        m_store->stored({seq, key, message, unixMs, gapBefore});
+        m_store->stored(seq, key, message, unixMs, gapBefore);
     }
     keep(b, message, seq, unixMs, gapBefore);
     enforce(b);

@@ -56,7 +56,8 @@ public:
 
     virtual ~ReplayStore() = default;
 
-    virtual void stored(Record record) = 0;
+    // A message kept, as Record has it (passed apart, so that telling the store copies nothing).
+    virtual void stored(qint64 seq, const QByteArray &key, const Message &message, qint64 unixMs, bool gapBefore) = 0;
     virtual void removed(const QByteArray &key, qint64 seq) = 0;
     virtual Stats stats() const = 0;
 };

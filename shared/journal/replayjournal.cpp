@@ -72,60 +72,46 @@ bool isCorruption(int rc)
 // A block's data: its messages in seq order, each as its seq, time and unix_ms (64-bit little-endian), a
 // byte for gapBefore, then its id, its headers (a 32-bit count, then each name and value) and its body,
 // each of these byte strings as a 32-bit little-endian length and the bytes.
-class BlockWriter
-{
-public:
-    explicit BlockWriter(QByteArray *out)
-        : m_out(out)
-    {
-        m_out->resize(0); // keeps the storage
-    }
-    // One resize and plain copies: QByteArray::append per field was most of the writer's time.
-    void add(const ReplayStore::Record &r)
-    {
-        qsizetype size = 3 * sizeof(qint64) + 1 + 3 * sizeof(quint32) + r.message.id.size() + r.message.body.size();
-        for (const auto &h : r.message.headers) {
-            size += 2 * sizeof(quint32) + h.first.size() + h.second.size();
-        }
-        const qsizetype at = m_out->size();
-        m_out->resize(at + size);
-        m_at = m_out->data() + at;
-        putInt(r.seq);
-        putInt(r.message.time);
-        putInt(r.unixMs);
-        *m_at++ = r.gapBefore ? 1 : 0;
-        putBytes(r.message.id);
-        putLength(r.message.headers.size());
-        for (const auto &h : r.message.headers) {
-            putBytes(h.first);
-            putBytes(h.second);
-        }
-        putBytes(r.message.body);
-    }
+constexpr qsizetype GAP_OFFSET = 3 * sizeof(qint64); // where a message's gapBefore byte is
 
-private:
-    void putInt(qint64 value)
-    {
-        qToLittleEndian(value, m_at);
-        m_at += sizeof(value);
+// Appends a message to `out` in the block format: one resize and plain copies (QByteArray::append per
+// field cost more than the rest of the packing).
+void appendRecord(QByteArray *out, qint64 seq, const Message &message, qint64 unixMs, bool gapBefore)
+{
+    qsizetype size = 3 * sizeof(qint64) + 1 + 3 * sizeof(quint32) + message.id.size() + message.body.size();
+    for (const auto &h : message.headers) {
+        size += 2 * sizeof(quint32) + h.first.size() + h.second.size();
     }
-    void putLength(qsizetype length)
-    {
-        qToLittleEndian(quint32(length), m_at);
-        m_at += sizeof(quint32);
-    }
-    void putBytes(const QByteArray &bytes)
-    {
+    const qsizetype at = out->size();
+    out->resize(at + size);
+    char *p = out->data() + at;
+    const auto putInt = [&p](qint64 value) {
+        qToLittleEndian(value, p);
+        p += sizeof(value);
+    };
+    const auto putLength = [&p](qsizetype length) {
+        qToLittleEndian(quint32(length), p);
+        p += sizeof(quint32);
+    };
+    const auto putBytes = [&p, &putLength](const QByteArray &bytes) {
         putLength(bytes.size());
         if (!bytes.isEmpty()) {
-            std::memcpy(m_at, bytes.constData(), size_t(bytes.size()));
-            m_at += bytes.size();
+            std::memcpy(p, bytes.constData(), size_t(bytes.size()));
+            p += bytes.size();
         }
+    };
+    putInt(seq);
+    putInt(message.time);
+    putInt(unixMs);
+    *p++ = gapBefore ? 1 : 0;
+    putBytes(message.id);
+    putLength(message.headers.size());
+    for (const auto &h : message.headers) {
+        putBytes(h.first);
+        putBytes(h.second);
     }
-
-    QByteArray *m_out;
-    char *m_at = nullptr;
-};
+    putBytes(message.body);
+}
 
 // Reads a block's data back; false when it is damaged.
 class BlockReader
@@ -297,13 +283,35 @@ QString moveAside(const QString &path)
     return aside;
 }
 
-// The hash of a channel key, for the writer's map of channels.
+// The hash and equality of channel keys, for the writer's map of channels, which is looked up by the
+// views of a batch.
 struct KeyHash
 {
-    size_t operator()(const QByteArray &key) const
+    using is_transparent = void;
+    size_t operator()(QByteArrayView key) const
     {
         return qHash(key);
     }
+};
+struct KeyEqual
+{
+    using is_transparent = void;
+    bool operator()(QByteArrayView a, QByteArrayView b) const
+    {
+        return a == b;
+    }
+};
+
+// An operation on its way to the writer is packed into the buffer of its batch: this head, the channel's
+// key, and for a message kept its data in the block format (recordSize 0 for one let go). The writer thus
+// shares no message with the relay: no reference count is touched and nothing is freed across threads
+// (README "Durable replay").
+struct PackedHead
+{
+    qint64 seq;
+    qint64 queuedAt; // steady clock ticks
+    quint32 keySize;
+    quint32 recordSize;
 };
 
 // The runs a file remembers, oldest first.
@@ -441,9 +449,11 @@ public:
     {
         m_thread = std::thread([this]() { run(); });
     }
-    // On the owner's thread, without a lock: adds an operation to those not handed over yet (ignored
-    // after close()). True when so many wait that they should be handed over now.
-    bool add(Record &&record, qint64 seq, bool insert);
+    // On the owner's thread, without a lock: packs an operation, a message kept (`message`, see
+    // ReplayStore::Record) or one let go (null), into those not handed over yet (ignored after close()).
+    // True when so many wait that they should be handed over now.
+    bool
+    add(QByteArrayView key, qint64 seq, const Message *message = nullptr, qint64 unixMs = 0, bool gapBefore = false);
     // On the owner's thread: hands what add() collected to the writer, under the mutex once, and wakes it.
     void handOver();
     // On the owner's thread: whether operations wait that are younger than HAND_OVER_AGE.
@@ -454,24 +464,56 @@ public:
     void close();
 
 private:
-    struct Operation
+    // Operations packed one after the other (PackedHead).
+    struct Operations
     {
-        Record record; // the key of removals too
-        qint64 seq = 0;
-        bool insert = false;
-        qint64 size = 0; // bytes(), fixed when queued
-        SteadyClock::time_point queuedAt;
+        QByteArray data;
+        qint64 count = 0;
+        SteadyClock::time_point firstAt; // when the first was queued
+        bool empty() const
+        {
+            return count == 0;
+        }
         qint64 bytes() const
         {
-            qint64 n = 64 + record.key.size() + record.message.body.size() + record.message.id.size();
-            for (const auto &h : record.message.headers) {
-                n += h.first.size() + h.second.size();
-            }
-            return n;
+            return data.size();
+        }
+        void clear()
+        {
+            data.resize(0); // keeps the storage
+            count = 0;
+        }
+        void swap(Operations &other)
+        {
+            data.swap(other.data);
+            std::swap(count, other.count);
+            std::swap(firstAt, other.firstAt);
         }
     };
+    // One operation of a batch as the writer reads it: views into the batch's buffer.
+    struct Operation
+    {
+        qint64 seq = 0;
+        SteadyClock::time_point queuedAt;
+        QByteArrayView key;
+        QByteArrayView record; // the message in the block format; empty for a message let go
+        qint64 size = 0; // packed
+        bool insert() const
+        {
+            return !record.isEmpty();
+        }
+    };
+    using OperationList = std::vector<Operation>;
 
-    using Operations = std::vector<Operation>;
+    static void pack(Operations *operations,
+                     SteadyClock::time_point now,
+                     QByteArrayView key,
+                     qint64 seq,
+                     const Message *message,
+                     qint64 unixMs,
+                     bool gapBefore);
+    // Calls f(const Operation &) for each operation packed in `data`, in order.
+    template <typename F> static void unpack(QByteArrayView data, F f);
 
     // A channel as the file holds it.
     struct Channel
@@ -487,16 +529,16 @@ private:
         quint64 transaction = 0; // the transaction `inserts` belongs to
         std::vector<size_t> inserts; // that transaction's inserts of the channel, as indexes into its batch
     };
-    using Channels = std::unordered_map<QByteArray, Channel, KeyHash>;
+    using Channels = std::unordered_map<QByteArray, Channel, KeyHash, KeyEqual>;
 
     int prepareStatements();
     void run();
     // One transaction: the operations [begin, end) of batch.
-    int write(const Operations &batch, size_t begin, size_t end);
+    int write(const OperationList &batch, size_t begin, size_t end);
     // The statements of write()'s transaction.
-    int apply(const Operations &batch, size_t begin, size_t end);
+    int apply(const OperationList &batch, size_t begin, size_t end);
     void fail(int rc, const char *what);
-    void drop(Operations *operations, qint64 &bytes);
+    void drop(Operations *operations);
 
     sqlite3 *m_db;
     Options m_options;
@@ -513,16 +555,14 @@ private:
     quint64 m_transactions = 0;
     std::thread m_thread;
 
-    // The owner's thread only: operations not handed over yet. The vectors of m_pending, m_queue and the
+    // The owner's thread only: operations not handed over yet. The buffers of m_pending, m_queue and the
     // writer's batch change hands by swapping, so their storage is reused rather than reallocated.
     Operations m_pending;
-    qint64 m_pendingBytes = 0;
     bool m_shut = false; // close() was called
 
     mutable std::mutex m_mutex;
     std::condition_variable m_wake;
     Operations m_queue;
-    qint64 m_queuedBytes = 0;
     // What the writer took and has not committed yet, and the queueing time of its oldest operation.
     qint64 m_writing = 0;
     qint64 m_writingBytes = 0;
@@ -592,14 +632,12 @@ int ReplayJournal::Writer::open(Contents *contents)
         if (rc == SQLITE_OK) {
             rc = prepareStatements();
         }
-        Operations all;
-        all.reserve(size_t(contents->records.size()));
+        Operations packed;
         for (const Record &r : std::as_const(contents->records)) {
-            Operation &op = all.emplace_back();
-            op.record = r;
-            op.seq = r.seq;
-            op.insert = true;
+            pack(&packed, {}, r.key, r.seq, &r.message, r.unixMs, r.gapBefore);
         }
+        OperationList all;
+        unpack(packed.data, [&all](const Operation &op) { all.push_back(op); });
         if (rc == SQLITE_OK) {
             rc = apply(all, 0, all.size());
         }
@@ -653,25 +691,62 @@ int ReplayJournal::Writer::prepareStatements()
     return rc;
 }
 
-bool ReplayJournal::Writer::add(Record &&record, qint64 seq, bool insert)
+void ReplayJournal::Writer::pack(Operations *operations,
+                                 SteadyClock::time_point now,
+                                 QByteArrayView key,
+                                 qint64 seq,
+                                 const Message *message,
+                                 qint64 unixMs,
+                                 bool gapBefore)
+{
+    if (operations->empty()) {
+        operations->firstAt = now;
+    }
+    QByteArray &data = operations->data;
+    const qsizetype at = data.size();
+    data.resize(at + qsizetype(sizeof(PackedHead)) + key.size());
+    std::memcpy(data.data() + at + sizeof(PackedHead), key.data(), size_t(key.size()));
+    if (message) {
+        appendRecord(&data, seq, *message, unixMs, gapBefore);
+    }
+    const PackedHead head{seq,
+                          qint64(now.time_since_epoch().count()),
+                          quint32(key.size()),
+                          quint32(data.size() - at - qsizetype(sizeof(PackedHead)) - key.size())};
+    std::memcpy(data.data() + at, &head, sizeof(head));
+    ++operations->count;
+}
+
+template <typename F> void ReplayJournal::Writer::unpack(QByteArrayView data, F f)
+{
+    for (qsizetype at = 0; at < data.size();) {
+        PackedHead head;
+        std::memcpy(&head, data.data() + at, sizeof(head));
+        Operation op;
+        op.seq = head.seq;
+        op.queuedAt = SteadyClock::time_point(SteadyClock::duration(head.queuedAt));
+        op.key = data.sliced(at + qsizetype(sizeof(head)), head.keySize);
+        op.record = data.sliced(at + qsizetype(sizeof(head)) + head.keySize, head.recordSize);
+        op.size = qint64(sizeof(head)) + head.keySize + head.recordSize;
+        at += op.size;
+        f(op);
+    }
+}
+
+bool ReplayJournal::Writer::add(QByteArrayView key, qint64 seq, const Message *message, qint64 unixMs, bool gapBefore)
 {
     if (m_shut) {
         return false;
     }
-    Operation &op = m_pending.emplace_back();
-    op.record = std::move(record);
-    op.seq = seq;
-    op.insert = insert;
-    op.queuedAt = SteadyClock::now();
-    op.size = op.bytes();
-    m_pendingBytes += op.size;
-    return m_pending.size() >= HAND_OVER_OPERATIONS || m_pendingBytes >= BATCH_BYTES
-           || op.queuedAt - m_pending.front().queuedAt >= HAND_OVER_AGE;
+    const SteadyClock::time_point now = SteadyClock::now();
+    pack(&m_pending, now, key, seq, message, unixMs, gapBefore);
+    return m_pending.count >= qint64(HAND_OVER_OPERATIONS) || m_pending.bytes() >= BATCH_BYTES
+           || now - m_pending.firstAt >= HAND_OVER_AGE;
 }
 
 bool ReplayJournal::Writer::pendingYoung() const
 {
-    return !m_pending.empty() && SteadyClock::now() - m_pending.front().queuedAt < HAND_OVER_AGE;
+    return !m_pending.empty() && SteadyClock::now() - m_pending.firstAt < HAND_OVER_AGE;
 }
 
 void ReplayJournal::Writer::handOver()
@@ -683,7 +758,6 @@ void ReplayJournal::Writer::handOver()
         std::lock_guard<std::mutex> lock(m_mutex);
         if (m_closed || m_failed) {
             m_pending.clear();
-            m_pendingBytes = 0;
             return;
         }
         // The bound counts everything not committed yet. Past it, what waits goes first; what is handed
@@ -691,52 +765,49 @@ void ReplayJournal::Writer::handOver()
         const auto over = [this](qint64 count, qint64 bytes) {
             return m_writing + count > m_options.maxQueued || m_writingBytes + bytes > m_options.maxQueuedBytes;
         };
-        const qint64 pending = qint64(m_pending.size());
-        if (!m_queue.empty() && over(qint64(m_queue.size()) + pending, m_queuedBytes + m_pendingBytes)) {
-            drop(&m_queue, m_queuedBytes);
+        if (!m_queue.empty() && over(m_queue.count + m_pending.count, m_queue.bytes() + m_pending.bytes())) {
+            drop(&m_queue);
         }
-        if (over(pending, m_pendingBytes)) {
-            drop(&m_pending, m_pendingBytes);
+        if (over(m_pending.count, m_pending.bytes())) {
+            drop(&m_pending);
         } else {
             if (!m_holes.isEmpty()) {
-                for (Operation &op : m_pending) {
-                    if (op.insert && m_holes.remove(op.record.key)) {
-                        op.record.gapBefore = true;
+                char *data = m_pending.data.data();
+                unpack(QByteArrayView(data, m_pending.data.size()), [this, data](const Operation &op) {
+                    if (op.insert() && m_holes.remove(QByteArray::fromRawData(op.key.data(), op.key.size()))) {
+                        data[op.record.data() - data + GAP_OFFSET] = 1;
                     }
-                }
+                });
             }
             if (m_queue.empty()) {
                 m_queue.swap(m_pending);
             } else {
-                std::move(m_pending.begin(), m_pending.end(), std::back_inserter(m_queue));
+                m_queue.data.append(m_pending.data);
+                m_queue.count += m_pending.count;
             }
-            m_queuedBytes += m_pendingBytes;
         }
         m_pending.clear();
-        m_pendingBytes = 0;
     }
     m_wake.notify_one();
 }
 
 // With m_mutex held: the writer fell too far behind. `operations` (the queue, or what is handed over) go;
 // the messages stay in memory.
-void ReplayJournal::Writer::drop(Operations *operations, qint64 &bytes)
+void ReplayJournal::Writer::drop(Operations *operations)
 {
     if (!m_lost) {
-        qCWarning(lcEngine).nospace() << "replay journal: the writer is "
-                                      << m_writing + qint64(m_queue.size() + m_pending.size())
+        qCWarning(lcEngine).nospace() << "replay journal: the writer is " << m_writing + m_queue.count + m_pending.count
                                       << " operations behind; dropping them (this run's replay stays in memory, "
                                          "and after a restart resuming clients are told of a gap)";
     }
     m_lost = true;
-    for (const Operation &op : *operations) {
-        if (op.insert) {
-            m_holes.insert(op.record.key);
+    unpack(operations->data, [this](const Operation &op) {
+        if (op.insert()) {
+            m_holes.insert(op.key.toByteArray());
         }
-    }
-    m_stats.dropped += operations->size();
+    });
+    m_stats.dropped += quint64(operations->count);
     operations->clear();
-    bytes = 0;
 }
 
 void ReplayJournal::Writer::run()
@@ -750,6 +821,7 @@ void ReplayJournal::Writer::run()
     }
 #endif
     Operations batch;
+    OperationList operations;
     std::unique_lock<std::mutex> lock(m_mutex);
     for (;;) {
         m_wake.wait(lock, [this]() { return !m_queue.empty() || m_stopping; });
@@ -757,35 +829,47 @@ void ReplayJournal::Writer::run()
             return; // stopping, and everything is written
         }
         batch.swap(m_queue); // all of it, without holding the lock long; m_queue gets the empty storage
-        m_writing = qint64(batch.size());
-        m_writingBytes = m_queuedBytes;
-        m_writingSince = batch.front().queuedAt;
-        m_queuedBytes = 0;
+        m_writing = batch.count;
+        m_writingBytes = batch.bytes();
+        m_writingSince = batch.firstAt;
         lock.unlock();
+        unpack(batch.data, [&operations](const Operation &op) { operations.push_back(op); });
 
         // One transaction for up to BATCH_OPERATIONS operations or BATCH_BYTES (group commit).
         int rc = SQLITE_OK;
-        for (size_t begin = 0; begin < batch.size() && rc == SQLITE_OK;) {
+        for (size_t begin = 0; begin < operations.size() && rc == SQLITE_OK;) {
             size_t end = begin;
             qint64 bytes = 0;
-            while (end < batch.size() && end - begin < BATCH_OPERATIONS && bytes < BATCH_BYTES) {
-                bytes += batch[end++].size;
+            while (end < operations.size() && end - begin < BATCH_OPERATIONS && bytes < BATCH_BYTES) {
+                bytes += operations[end++].size;
             }
-            rc = write(batch, begin, end);
+            rc = write(operations, begin, end);
+            // The delays from queueing to commit. The operations are in queueing order, so those within a
+            // bucket's bound are a tail of them.
             const SteadyClock::time_point now = SteadyClock::now();
             Stats delays;
-            for (size_t i = begin; i < end; ++i) {
-                const double seconds = std::chrono::duration<double>(now - batch[i].queuedAt).count();
-                if (const size_t bucket = Metrics::durationBucket(seconds); bucket < delays.delayBuckets.size()) {
-                    ++delays.delayBuckets[bucket];
-                }
-                delays.delaySum += seconds;
+            const auto first = operations.cbegin() + qsizetype(begin);
+            const auto last = operations.cbegin() + qsizetype(end);
+            quint64 within = 0;
+            for (size_t b = 0; b < delays.delayBuckets.size(); ++b) {
+                const auto bound = now
+                                   - std::chrono::duration_cast<SteadyClock::duration>(
+                                       std::chrono::duration<double>(Metrics::DurationBuckets[b]));
+                const auto tail =
+                    std::partition_point(first, last, [bound](const Operation &op) { return op.queuedAt < bound; });
+                delays.delayBuckets[b] = quint64(last - tail) - within;
+                within = quint64(last - tail);
             }
+            SteadyClock::duration waited{};
+            for (auto op = first; op != last; ++op) {
+                waited += now - op->queuedAt;
+            }
+            delays.delaySum = std::chrono::duration<double>(waited).count();
             lock.lock();
             m_writing -= qint64(end - begin);
             m_writingBytes -= bytes;
-            if (end < batch.size()) {
-                m_writingSince = batch[end].queuedAt;
+            if (end < operations.size()) {
+                m_writingSince = operations[end].queuedAt;
             }
             if (rc == SQLITE_OK) {
                 for (size_t i = 0; i < delays.delayBuckets.size(); ++i) {
@@ -797,7 +881,11 @@ void ReplayJournal::Writer::run()
             lock.unlock();
             begin = end;
         }
-        batch.clear(); // the bodies go now, not with the next batch
+        operations.clear();
+        batch.clear();
+        if (batch.data.capacity() > 2 * BATCH_BYTES) {
+            batch.data = QByteArray(); // after a backlog, not kept for good
+        }
 
         lock.lock();
         m_writing = 0;
@@ -808,7 +896,7 @@ void ReplayJournal::Writer::run()
     }
 }
 
-int ReplayJournal::Writer::write(const Operations &batch, size_t begin, size_t end)
+int ReplayJournal::Writer::write(const OperationList &batch, size_t begin, size_t end)
 {
     int rc = exec(m_db, "BEGIN");
     if (rc == SQLITE_OK) {
@@ -830,7 +918,7 @@ int ReplayJournal::Writer::write(const Operations &batch, size_t begin, size_t e
     return SQLITE_OK;
 }
 
-int ReplayJournal::Writer::apply(const Operations &batch, size_t begin, size_t end)
+int ReplayJournal::Writer::apply(const OperationList &batch, size_t begin, size_t end)
 {
     // The operations by channel: its inserts, and its cut moved past what it let go.
     const quint64 transaction = ++m_transactions;
@@ -838,15 +926,19 @@ int ReplayJournal::Writer::apply(const Operations &batch, size_t begin, size_t e
     Channels::value_type *channel = nullptr;
     for (size_t i = begin; i < end; ++i) {
         const Operation &op = batch[i];
-        if (!channel || channel->first != op.record.key) {
-            channel = &*m_channels.try_emplace(op.record.key).first;
+        if (!channel || channel->first != op.key) {
+            auto found = m_channels.find(op.key);
+            if (found == m_channels.end()) {
+                found = m_channels.try_emplace(op.key.toByteArray()).first;
+            }
+            channel = &*found;
             if (channel->second.transaction != transaction) {
                 channel->second.transaction = transaction;
                 channel->second.inserts.clear();
                 m_touched.push_back(channel);
             }
         }
-        if (op.insert) {
+        if (op.insert()) {
             channel->second.inserts.push_back(i);
         } else {
             channel->second.liveFrom = qMax(channel->second.liveFrom, op.seq + 1);
@@ -871,15 +963,15 @@ int ReplayJournal::Writer::apply(const Operations &batch, size_t begin, size_t e
             rc = step(m_deleteBlock.get());
             c.blocks.pop_front();
         }
-        BlockWriter data(&m_data);
+        m_data.resize(0); // keeps the storage
         qint64 first = -1;
         qint64 last = -1;
         for (const size_t i : c.inserts) {
-            const Record &r = batch[i].record;
-            if (r.seq >= c.liveFrom) {
-                data.add(r);
-                first = first < 0 ? r.seq : first;
-                last = r.seq;
+            const Operation &op = batch[i];
+            if (op.seq >= c.liveFrom) {
+                m_data.append(op.record);
+                first = first < 0 ? op.seq : first;
+                last = op.seq;
             }
         }
         if (rc == SQLITE_OK && first >= 0) {
@@ -921,9 +1013,8 @@ void ReplayJournal::Writer::fail(int rc, const char *what)
         return;
     }
     m_failed = true;
-    m_stats.dropped += m_queue.size();
+    m_stats.dropped += quint64(m_queue.count);
     m_queue.clear();
-    m_queuedBytes = 0;
     qCWarning(lcEngine).noquote()
         << u"replay journal: cannot %1 %2: %3 (%4); replay is kept in memory only until the next start"_s.arg(
                QString::fromLatin1(what), m_options.path, QString::fromUtf8(sqlite3_errstr(rc)), errorText(m_db));
@@ -933,11 +1024,11 @@ ReplayStore::Stats ReplayJournal::Writer::stats() const
 {
     std::lock_guard<std::mutex> lock(m_mutex);
     Stats s = m_stats;
-    s.queued = qint64(m_queue.size()) + m_writing + qint64(m_pending.size());
+    s.queued = m_queue.count + m_writing + m_pending.count;
     if (s.queued > 0) {
         const SteadyClock::time_point oldest = m_writing > 0      ? m_writingSince
-                                               : !m_queue.empty() ? m_queue.front().queuedAt
-                                                                  : m_pending.front().queuedAt;
+                                               : !m_queue.empty() ? m_queue.firstAt
+                                                                  : m_pending.firstAt;
         s.lagSeconds = std::chrono::duration<double>(SteadyClock::now() - oldest).count();
     }
     return s;
@@ -1053,17 +1144,14 @@ QString ReplayJournal::read(const QString &path, Contents *contents)
     return rc == SQLITE_OK ? QString() : QString::fromUtf8(sqlite3_errstr(rc));
 }
 
-void ReplayJournal::stored(Record record)
+void ReplayJournal::stored(qint64 seq, const QByteArray &key, const Message &message, qint64 unixMs, bool gapBefore)
 {
-    const qint64 seq = record.seq;
-    queued(m_writer->add(std::move(record), seq, true));
+    queued(m_writer->add(key, seq, &message, unixMs, gapBefore));
 }
 
 void ReplayJournal::removed(const QByteArray &key, qint64 seq)
 {
-    Record record;
-    record.key = key;
-    queued(m_writer->add(std::move(record), seq, false));
+    queued(m_writer->add(key, seq));
 }
 
 // When the writer gets the operations: when the owner thread's event loop has a pass in which none were

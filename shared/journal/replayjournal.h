@@ -16,9 +16,10 @@ namespace Patchwork
 // The replay buffers' journal (PROTOCOL §4.1, "Durable replay"): an SQLite file written behind by one
 // thread of its own, read only when opened.
 //
-// stored()/removed() only collect an operation, without a lock. In the first pass of the opening thread's
-// event loop that adds none (or when a thousand operations wait, or the oldest has waited 10 ms) they are
-// handed to the writer under its mutex, and it is woken. The writer takes everything queued and commits it in
+// stored()/removed() only pack an operation into a buffer, without a lock (the writer shares no message
+// with the relay). In the first pass of the opening thread's event loop that adds none (or when a thousand
+// operations wait, or the oldest has waited 10 ms) they are handed to the writer under its mutex, and it is
+// woken. The writer takes everything queued and commits it in
 // transactions of up to a few thousand operations or a few MiB (group commit without a timer); a message stored and
 // removed within one transaction is never written. If what is not committed outgrows its bound the journal
 // drops what waits and the run can no longer end cleanly; the next message of each channel that lost some
@@ -66,7 +67,7 @@ public:
     ~ReplayJournal() override;
     Q_DISABLE_COPY_MOVE(ReplayJournal)
 
-    void stored(Record record) override;
+    void stored(qint64 seq, const QByteArray &key, const Message &message, qint64 unixMs, bool gapBefore) override;
     void removed(const QByteArray &key, qint64 seq) override;
     Stats stats() const override;
 

@@ -7,6 +7,7 @@
 #include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QThread>
 
 #include <sqlite3.h>
 
@@ -143,6 +144,7 @@ private Q_SLOTS:
     void uncleanStopTellsOfGaps();
     void droppedQueueMarksTheRunUnclean();
     void messagesKeptAndLetGoAtOnceAreNotWritten();
+    void writeDelaysAreCounted();
     void channelsKeepBlocksAndCuts();
     void versionOneFileIsConverted();
     void notADatabaseIsMovedAside();
@@ -361,6 +363,29 @@ void TestReplayJournal::messagesKeptAndLetGoAtOnceAreNotWritten()
     QCOMPARE(two.contents.records.size(), 1);
     QCOMPARE(two.contents.records[0].message.body, "small"_ba);
     QVERIFY(two.contents.runs[0].clean);
+}
+
+// Every operation written is counted once in the write-delay histogram of /metrics, in the bucket of how
+// long it waited from queueing to commit.
+void TestReplayJournal::writeDelaysAreCounted()
+{
+    Run run(m_path, "r1-");
+    QVERIFY(run.journal);
+    run.publish("public/a"_ba, "held"_ba);
+    // The owner's event loop gets no pass for 60 ms: the first message is handed over with the second.
+    QThread::msleep(60);
+    run.publish("public/b"_ba, "prompt"_ba);
+    QVERIFY(run.flushed());
+    const ReplayStore::Stats stats = run.journal->stats();
+    QCOMPARE(stats.delayCount, 2u);
+    quint64 counted = 0;
+    for (const quint64 n : stats.delayBuckets) {
+        counted += n;
+    }
+    QCOMPARE(counted, 2u); // neither waited 10 s
+    // Buckets up to 0.05 s hold the second message only; the first waited at least 60 ms.
+    QCOMPARE(stats.delayBuckets[0] + stats.delayBuckets[1] + stats.delayBuckets[2] + stats.delayBuckets[3], 1u);
+    QVERIFY2(stats.delaySum >= 0.06, QByteArray::number(stats.delaySum).constData());
 }
 
 void TestReplayJournal::channelsKeepBlocksAndCuts()
