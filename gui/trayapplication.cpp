@@ -311,7 +311,7 @@ void TrayApplication::editSubscriptions()
             return;
         }
         for (auto it = tokens.cbegin(); it != tokens.cend(); ++it) {
-            m_tokens->write(it.key(), it.value(), [this, pending, apply](bool ok, const QString &error) {
+            m_tokens->write(it.key(), it.value(), [pending, apply](bool ok, const QString &error) {
                 if (!ok) {
                     QMessageBox::warning(nullptr, tr("Subscriptions"), error);
                 }

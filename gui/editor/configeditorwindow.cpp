@@ -195,7 +195,7 @@ void ConfigEditorWindow::buildForm()
             refreshPatterns();
         }
     });
-    const auto button = [this](const QString &text, const QString &name, const QString &accessible) {
+    const auto button = [](const QString &text, const QString &name, const QString &accessible) {
         auto *b = new QPushButton(text);
         b->setObjectName(name);
         b->setAccessibleName(accessible);
