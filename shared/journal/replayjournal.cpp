@@ -844,8 +844,8 @@ void ReplayJournal::Writer::run()
                 bytes += operations[end++].size;
             }
             rc = write(operations, begin, end);
-            // The delays from queueing to commit. The operations are in queueing order, so those within a
-            // bucket's bound are a tail of them.
+            // The delays from queueing to commit, each counted in the first bucket whose bound it does not
+            // exceed. The operations are in queueing order, so those within a bound are a tail of them.
             const SteadyClock::time_point now = SteadyClock::now();
             Stats delays;
             const auto first = operations.cbegin() + qsizetype(begin);

@@ -19,19 +19,19 @@ namespace Patchwork
 // stored()/removed() only pack an operation into a buffer, without a lock (the writer shares no message
 // with the relay). In the first pass of the opening thread's event loop that adds none (or when a thousand
 // operations wait, or the oldest has waited 10 ms) they are handed to the writer under its mutex, and it is
-// woken. The writer takes everything queued and commits it in
-// transactions of up to a few thousand operations or a few MiB (group commit without a timer); a message stored and
-// removed within one transaction is never written. If what is not committed outgrows its bound the journal
-// drops what waits and the run can no longer end cleanly; the next message of each channel that lost some
-// is written with gapBefore. The first write error (a full disk) is logged and ends journaling for the
-// run: the relay goes on in memory.
+// woken. The writer takes everything queued and commits it in transactions of up to a few thousand
+// operations or a few MiB (group commit without a timer); a message stored and removed within one
+// transaction is never written. If what is not committed outgrows its bound the journal drops what waits
+// and the run can no longer end cleanly; the next message of each channel that lost some is written with
+// gapBefore. The first write error (a full disk) is logged and ends journaling for the run: the relay goes
+// on in memory.
 //
 // The file: WAL mode, `synchronous=NORMAL` (or FULL), exclusive locking, a bounded WAL, incremental
 // vacuum. A transaction writes each channel's new messages as one block (a row) and what the channel let
-// go as a cut, so the SQLite work is per channel and transaction, not per message. Each run is recorded by its id
-// prefix; close() marks it clean when every message it published was written and nothing was dropped. A file that is
-// not a database or is corrupt is moved aside
-// (`<file>.corrupt-<time>`) and started afresh.
+// go as a cut, so the SQLite work is per channel and transaction, not per message. Each run is recorded by
+// its id prefix; close() marks it clean when every message it published was written and nothing was
+// dropped. A file that is not a database or is corrupt is moved aside (`<file>.corrupt-<time>`) and
+// started afresh.
 class ReplayJournal final : public ReplayStore
 {
 public:
@@ -47,7 +47,7 @@ public:
         Sync sync = Sync::Normal;
         // The queue's bound: past it, the queue is dropped.
         qint64 maxQueued = 500'000; // operations
-        qint64 maxQueuedBytes = qint64(256) * 1024 * 1024; // bodies and headers
+        qint64 maxQueuedBytes = qint64(256) * 1024 * 1024; // the packed operations: messages, keys, heads
     };
 
     // What earlier runs left: their runs, oldest first, and the messages, in seq order.

@@ -284,11 +284,6 @@ void Metrics::replayJournalProgress(quint64 errors,
     m_journalDelays.sum += delaySum;
 }
 
-size_t Metrics::durationBucket(double seconds) noexcept
-{
-    return bucketIndex(DurationBuckets, seconds);
-}
-
 void Metrics::streamedTransfer(bool complete, qint64 bytes) noexcept
 {
     ++m_streamedTransfers[complete ? 1 : 0];

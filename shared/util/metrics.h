@@ -107,15 +107,14 @@ public:
     void rateLimited() noexcept;
     // The replay journal: what it has queued and the age of the oldest of that (gauges); and what
     // happened since the last call: write errors, dropped operations, and the queue-to-commit delays
-    // of the operations written (non-cumulative buckets as durationBucket() picks them).
+    // of the operations written (non-cumulative: bucket i counts the delays above DurationBuckets[i - 1] and at
+    // most DurationBuckets[i]).
     void setReplayJournalBacklog(qint64 queued, double lagSeconds) noexcept;
     void replayJournalProgress(quint64 errors,
                                quint64 dropped,
                                const std::array<quint64, 11> &delayBuckets,
                                quint64 delayCount,
                                double delaySum) noexcept;
-    // The DurationBuckets index a duration is counted in; DurationBuckets.size() = only in +Inf.
-    static size_t durationBucket(double seconds) noexcept;
     // One streamed transfer (a body above --max-body) ended: `bytes` were relayed, all of them or not.
     void streamedTransfer(bool complete, qint64 bytes) noexcept;
 
