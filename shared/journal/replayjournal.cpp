@@ -303,13 +303,14 @@ struct KeyEqual
 };
 
 // An operation on its way to the writer is packed into the buffer of its batch: this head, the channel's
-// key, and for a message kept its data in the block format (recordSize 0 for one let go). The writer thus
-// shares no message with the relay: no reference count is touched and nothing is freed across threads
+// key, and for a message kept its data in the block format (recordSize 0 when it only lets go). The writer
+// thus shares no message with the relay: no reference count is touched and nothing is freed across threads
 // (README "Durable replay").
 struct PackedHead
 {
     qint64 seq;
     qint64 queuedAt; // steady clock ticks
+    qint64 cut; // the channel lets go of its messages up to this seq; 0 = none
     quint32 keySize;
     quint32 recordSize;
 };
@@ -470,6 +471,7 @@ private:
         QByteArray data;
         qint64 count = 0;
         SteadyClock::time_point firstAt; // when the first was queued
+        qsizetype lastAt = -1; // where the last one's head is
         bool empty() const
         {
             return count == 0;
@@ -482,12 +484,14 @@ private:
         {
             data.resize(0); // keeps the storage
             count = 0;
+            lastAt = -1;
         }
         void swap(Operations &other)
         {
             data.swap(other.data);
             std::swap(count, other.count);
             std::swap(firstAt, other.firstAt);
+            std::swap(lastAt, other.lastAt);
         }
     };
     // One operation of a batch as the writer reads it: views into the batch's buffer.
@@ -495,8 +499,9 @@ private:
     {
         qint64 seq = 0;
         SteadyClock::time_point queuedAt;
+        qint64 cut = 0; // PackedHead
         QByteArrayView key;
-        QByteArrayView record; // the message in the block format; empty for a message let go
+        QByteArrayView record; // the message in the block format; empty when it only lets go
         qint64 size = 0; // packed
         bool insert() const
         {
@@ -512,6 +517,8 @@ private:
                      const Message *message,
                      qint64 unixMs,
                      bool gapBefore);
+    // Joins a cut of channel `key` at `seq` to the last operation packed when that is of the same channel.
+    static bool joinCut(Operations *operations, QByteArrayView key, qint64 seq);
     // Calls f(const Operation &) for each operation packed in `data`, in order.
     template <typename F> static void unpack(QByteArrayView data, F f);
 
@@ -711,10 +718,28 @@ void ReplayJournal::Writer::pack(Operations *operations,
     }
     const PackedHead head{seq,
                           qint64(now.time_since_epoch().count()),
+                          message ? 0 : seq,
                           quint32(key.size()),
                           quint32(data.size() - at - qsizetype(sizeof(PackedHead)) - key.size())};
     std::memcpy(data.data() + at, &head, sizeof(head));
+    operations->lastAt = at;
     ++operations->count;
+}
+
+bool ReplayJournal::Writer::joinCut(Operations *operations, QByteArrayView key, qint64 seq)
+{
+    if (operations->lastAt < 0) {
+        return false;
+    }
+    char *last = operations->data.data() + operations->lastAt;
+    PackedHead head;
+    std::memcpy(&head, last, sizeof(head));
+    if (QByteArrayView(last + sizeof(head), head.keySize) != key) {
+        return false;
+    }
+    head.cut = seq; // a channel lets go of its messages oldest first
+    std::memcpy(last, &head, sizeof(head));
+    return true;
 }
 
 template <typename F> void ReplayJournal::Writer::unpack(QByteArrayView data, F f)
@@ -725,6 +750,7 @@ template <typename F> void ReplayJournal::Writer::unpack(QByteArrayView data, F 
         Operation op;
         op.seq = head.seq;
         op.queuedAt = SteadyClock::time_point(SteadyClock::duration(head.queuedAt));
+        op.cut = head.cut;
         op.key = data.sliced(at + qsizetype(sizeof(head)), head.keySize);
         op.record = data.sliced(at + qsizetype(sizeof(head)) + head.keySize, head.recordSize);
         op.size = qint64(sizeof(head)) + head.keySize + head.recordSize;
@@ -736,6 +762,11 @@ template <typename F> void ReplayJournal::Writer::unpack(QByteArrayView data, F 
 bool ReplayJournal::Writer::add(QByteArrayView key, qint64 seq, const Message *message, qint64 unixMs, bool gapBefore)
 {
     if (m_shut) {
+        return false;
+    }
+    // A channel mostly lets go of its oldest message right after it kept a new one (its count limit): that
+    // cut joins the new message's operation.
+    if (!message && joinCut(&m_pending, key, seq)) {
         return false;
     }
     const SteadyClock::time_point now = SteadyClock::now();
@@ -940,8 +971,9 @@ int ReplayJournal::Writer::apply(const OperationList &batch, size_t begin, size_
         }
         if (op.insert()) {
             channel->second.inserts.push_back(i);
-        } else {
-            channel->second.liveFrom = qMax(channel->second.liveFrom, op.seq + 1);
+        }
+        if (op.cut > 0) {
+            channel->second.liveFrom = qMax(channel->second.liveFrom, op.cut + 1);
         }
     }
 

@@ -17,10 +17,11 @@ namespace Patchwork
 // thread of its own, read only when opened.
 //
 // stored()/removed() only pack an operation into a buffer, without a lock (the writer shares no message
-// with the relay). In the first pass of the opening thread's event loop that adds none (or when a thousand
-// operations wait, or the oldest has waited 10 ms) they are handed to the writer under its mutex, and it is
-// woken. The writer takes everything queued and commits it in transactions of up to a few thousand
-// operations or a few MiB (group commit without a timer); a message stored and removed within one
+// with the relay); a cut of the channel whose message was just packed (its count limit) joins that
+// message's operation. In the first pass of the opening thread's event loop that adds none (or when a
+// thousand operations wait, or the oldest has waited 10 ms) they are handed to the writer under its mutex,
+// and it is woken. The writer takes everything queued and commits it in transactions of up to a few
+// thousand operations or a few MiB (group commit without a timer); a message stored and removed within one
 // transaction is never written. If what is not committed outgrows its bound the journal drops what waits
 // and the run can no longer end cleanly; the next message of each channel that lost some is written with
 // gapBefore. The first write error (a full disk) is logged and ends journaling for the run: the relay goes
